@@ -1,0 +1,177 @@
+"""The isolation mechanisms that keep student code apart from the judge, one function each.
+
+Where each one is switched on (see `zygote.py`):
+
+- user + network namespaces, once, when the template process starts (before any thread exists):
+  no network at all, not even the host's loopback, and no capability outside the namespace even
+  when the grader runs as root;
+- a PID namespace per unit of work: the worker is its init, so when it ends the kernel kills every
+  process it started, double-forked daemons included;
+- in the worker itself: a kill-on-parent-death signal, resource limits (address space, CPU time,
+  file size, no core dumps) and a Landlock ruleset: it reads the Python installation and its
+  packages and writes only its scratch directory; the project's sources, the reference solutions,
+  the checks and the judge's files are out of its sight.
+
+Each mechanism reports whether it could be switched on, so that the caller can say plainly which
+protections are off on a platform that lacks one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import signal
+import sys
+from pathlib import Path
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
+
+PROTECTIONS = {
+    "network": "no network access (network namespace)",
+    "processes": "every process the submission starts is killed when it ends (PID namespace)",
+    "privileges": "no capability outside the sandbox (user namespace)",
+    "filesystem": "reads only Python and its packages, writes only its scratch directory (Landlock)",
+    "limits": "memory, CPU time and file size limits (rlimits)",
+}
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _unshare(flags: int) -> None:
+    if _libc().unshare(flags) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+
+
+def enter_user_and_network_namespaces() -> str | None:
+    """Moves this (single-threaded) process into new user and network namespaces.
+
+    Returns None on success, else why not. Inside, this process is root of its own user namespace,
+    mapped to the caller's uid outside: it keeps the caller's file permissions, gains nothing else.
+    """
+    if not sys.platform.startswith("linux"):
+        return f"namespaces are Linux-only (this is {sys.platform})"
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+        Path("/proc/self/setgroups").write_text("deny")
+        Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
+        Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+    except OSError as error:
+        return f"unshare(user, network) failed: {error}"
+    return None
+
+
+def enter_new_pid_namespace() -> str | None:
+    """The next child of this process will be init (PID 1) of a new PID namespace."""
+    if not sys.platform.startswith("linux"):
+        return "PID namespaces are Linux-only"
+    try:
+        _unshare(CLONE_NEWPID)
+    except OSError as error:
+        return f"unshare(pid) failed: {error}"
+    return None
+
+
+def die_with_parent() -> None:
+    """Asks the kernel to SIGKILL this process when its parent dies (so killing the parent is enough)."""
+    if sys.platform.startswith("linux"):
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def limit_resources(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> str | None:
+    """Address space grows by at most `memory_bytes` beyond what the process already maps."""
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        if hasattr(resource, "RLIMIT_AS"):
+            limit = _mapped_bytes() + memory_bytes
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError) as error:
+        return f"setrlimit failed: {error}"
+    return None
+
+
+def _mapped_bytes() -> int:
+    """Virtual memory this process maps now (the baseline the memory limit adds to)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def readable_paths(extra: list[Path], hidden: list[Path]) -> tuple[list[Path], list[Path]]:
+    """What the worker may read: system libraries, the Python installation, the packages on sys.path
+    and `extra`, but no file at or under a `hidden` path.
+
+    Returns (trees readable in full, directories that may only be listed): a directory that holds a
+    hidden path is listable, so that imports still find their way through it, and its other
+    entries are readable.
+    """
+    roots = {Path(p) for p in ("/usr", "/lib", "/lib64", "/bin", "/etc")}
+    roots |= {Path(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}}
+    roots |= {Path(p) for p in sys.path if p and Path(p).is_dir()}
+    roots |= set(extra)
+    hidden = [h.resolve() for h in hidden]
+    trees: list[Path] = []
+    listable: list[Path] = []
+
+    def visit(path: Path) -> None:
+        if any(_within(path, h) for h in hidden):
+            return
+        if not any(_within(h, path) for h in hidden):
+            trees.append(path)
+            return
+        listable.append(path)
+        for child in path.iterdir():
+            visit(child.resolve())
+
+    for root in roots:
+        if root.exists():
+            visit(root.resolve())
+    return trees, listable
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def restrict_filesystem(read: list[Path], listable: list[Path], write: list[Path]) -> str | None:
+    """Landlock: from now on this process and its children read only `read` (files and trees), list
+    only `listable` directories and write only under `write`."""
+    if not sys.platform.startswith("linux"):
+        return "Landlock is Linux-only"
+    try:
+        from landlock import FSAccess, Ruleset
+    except ImportError as error:
+        return f"the landlock package is missing: {error}"
+    try:
+        ruleset = Ruleset()
+        read_file = FSAccess.READ_FILE | FSAccess.EXECUTE
+        for path in read:
+            if path.is_dir():
+                ruleset.allow(path, rules=read_file | FSAccess.READ_DIR)
+            elif path.exists():
+                ruleset.allow(path, rules=read_file)
+        for path in listable:
+            ruleset.allow(path, rules=FSAccess.READ_DIR)
+        for device in ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"):
+            if os.path.exists(device):
+                ruleset.allow(device, rules=FSAccess.READ_FILE | FSAccess.WRITE_FILE)
+        for path in write:
+            ruleset.allow(path, rules=ruleset.restrict_rules)
+        ruleset.apply()
+    except Exception as error:  # the library raises OSError subclasses and its own LandlockError
+        return f"Landlock is unavailable: {error}"
+    return None
