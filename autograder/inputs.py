@@ -8,6 +8,7 @@ It holds no expected values and no reference code: inputs only.
 
 from __future__ import annotations
 
+import numpy as np
 import torch as t
 from tokenizers import Tokenizer, pre_tokenizers
 from tokenizers.models import WordLevel
@@ -97,8 +98,11 @@ class Inputs:
         model = self.models[spec["model"]]
         if spec["kind"] == "text":
             _, cache = model.run_with_cache(spec["text"], remove_batch_dim=True)
-        elif spec["kind"] == "tokens":
-            _, cache = model.run_with_cache(tensors[spec["tokens"]], remove_batch_dim=True)
+        elif spec["kind"] == "repeated":
+            # Random tokens repeated twice after BOS, drawn with numpy (not the exercise's torch recipe).
+            draw = np.random.default_rng(spec["seed"]).integers(0, model.cfg.d_vocab, spec["seq_len"])
+            tokens = t.tensor([[model.tokenizer.bos_token_id, *draw, *draw]], dtype=t.int64)
+            _, cache = model.run_with_cache(tokens, remove_batch_dim=True)
         elif spec["kind"] == "patterns":
             patterns = {
                 f"blocks.{layer}.attn.hook_pattern": tensors[ref]

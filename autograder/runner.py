@@ -85,9 +85,13 @@ class Template:
         limits: Limits,
         hidden: list[Path],
         readable: list[Path],
+        workdir: Path,
         log: Path | None = None,
     ):
-        self.limits = limits
+        """Starts the process and sends it the catalog; `ready()` waits for it to finish starting.
+
+        `workdir` is a private directory for the units' scratch directories."""
+        self.limits, self.workdir = limits, workdir
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.log = open(log or os.devnull, "ab")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("INDUCTION_GRADER", "GRADESCOPE"))}
@@ -104,7 +108,7 @@ class Template:
             stdin=subprocess.DEVNULL,
             stdout=self.log,
             stderr=self.log,
-            cwd=tempfile.gettempdir(),
+            cwd=workdir,
             env=env,
         )
         theirs.close()
@@ -121,8 +125,11 @@ class Template:
             "hidden": [str(p) for p in hidden],
         }
         self.channel.send(settings, wire.arrays_to_blob(tensors))
-        ready = self._wait_for("ready", limits.start_seconds)
-        self.off: dict[str, str] = ready.get("off", {})
+        self.off: dict[str, str] = {}
+
+    def ready(self) -> Template:
+        self.off = self._wait_for("ready", self.limits.start_seconds).get("off", {})
+        return self
 
     def _wait_for(self, event: str, seconds: float) -> dict:
         deadline = time.monotonic() + seconds
@@ -144,12 +151,11 @@ class Template:
     def run(self, request: dict, source: str, tensors: dict | None = None) -> Attempt:
         """One attempt: `request` gives the mode and the functions with their cases; `source` is the
         submission. Stops at the first crash or timeout (see `run_submission` for the rest)."""
-        scratch = Path(tempfile.mkdtemp(prefix="unit-"))
+        scratch = Path(tempfile.mkdtemp(prefix="unit-", dir=self.workdir))
         try:
-            (scratch / "submission.py").write_text(source)
-            return self._run(
-                dict(request, submission=str(scratch / "submission.py"), scratch=str(scratch)), tensors or {}
-            )
+            path = scratch / request.get("filename", "submission.py")
+            path.write_text(source)
+            return self._run(dict(request, submission=str(path), scratch=str(scratch)), tensors or {})
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 

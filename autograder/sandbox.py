@@ -112,8 +112,8 @@ def _mapped_bytes() -> int:
 
 
 def readable_paths(extra: list[Path], hidden: list[Path]) -> tuple[list[Path], list[Path]]:
-    """What the worker may read: system libraries, the Python installation, the packages on sys.path
-    and `extra`, but no file at or under a `hidden` path.
+    """What the worker may read: system libraries, the Python installation and the packages on
+    sys.path, but no file at or under a `hidden` path; and the `extra` paths in any case.
 
     Returns (trees readable in full, directories that may only be listed): a directory that holds a
     hidden path is listable, so that imports still find their way through it, and its other
@@ -122,7 +122,6 @@ def readable_paths(extra: list[Path], hidden: list[Path]) -> tuple[list[Path], l
     roots = {Path(p) for p in ("/usr", "/lib", "/lib64", "/bin", "/etc")}
     roots |= {Path(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}}
     roots |= {Path(p) for p in sys.path if p and Path(p).is_dir()}
-    roots |= set(extra)
     hidden = [h.resolve() for h in hidden]
     trees: list[Path] = []
     listable: list[Path] = []
@@ -140,6 +139,7 @@ def readable_paths(extra: list[Path], hidden: list[Path]) -> tuple[list[Path], l
     for root in roots:
         if root.exists():
             visit(root.resolve())
+    trees += [path.resolve() for path in extra if path.exists()]  # named on purpose: readable even if hidden
     return trees, listable
 
 

@@ -231,3 +231,30 @@ class Channel:
             raise WireError(f"expected {count} file descriptors, have {len(self.fds)}")
         taken, self.fds = self.fds[:count], self.fds[count:]
         return taken
+
+
+def encode_decoded(value: Any, arrays: dict) -> Any:
+    """The inverse of `decode`, on the judge's side: for storing decoded values (numpy arrays go to
+    `arrays`, to be saved with `arrays_to_blob`)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [encode_decoded(item, arrays) for item in value]
+        return {"type": "list" if isinstance(value, list) else "tuple", "items": items}
+    if isinstance(value, dict):
+        return {"type": "dict", "items": [[k, encode_decoded(v, arrays)] for k, v in value.items()]}
+    if isinstance(value, Tensor):
+        ref = f"t{len(arrays)}"
+        arrays[ref] = value.values
+        return {"type": value.kind, "ref": ref, "dtype": value.dtype, "device": value.device}
+    if isinstance(value, Cache):
+        patterns = [encode_decoded(p, arrays) for p in value.patterns]
+        return {
+            "type": "cache",
+            "has_batch_dim": value.has_batch_dim,
+            "patterns": patterns,
+            "error": value.error,
+        }
+    if isinstance(value, Opaque):
+        return {"type": "object", "class": value.cls, "repr": value.text}
+    raise TypeError(f"cannot encode {type(value).__name__}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import io
+import os
 import re
 import sys
 import time
@@ -114,9 +115,16 @@ def error_report(error: BaseException, filename: str) -> dict:
     """The exception as plain data, with the traceback trimmed to the submission's own frames."""
     frames = traceback.extract_tb(error.__traceback__)
     own = [f for f in frames if f.filename == filename] or frames[-1:]
-    lines = [f'  File "{f.filename}", line {f.lineno}, in {f.name}\n    {f.line}' for f in own[-6:]]
+    short = os.path.basename(filename)
+    lines = [
+        f'  File "{short if f.filename == filename else f.filename}", line {f.lineno}, in {f.name}\n'
+        f"    {f.line}"
+        for f in own[-6:]
+    ]
+    if isinstance(error, SyntaxError) and error.text:
+        lines = [f'  File "{short}", line {error.lineno}\n    {error.text.rstrip()}']
     try:
-        message = str(error)
+        message = str(error).replace(filename, short)
     except Exception:
         message = "<str() failed>"
     return {"type": type(error).__name__, "message": message[:MAX_TEXT], "traceback": "\n".join(lines)}

@@ -30,6 +30,8 @@ RESULT_FD = 3
 
 def main() -> None:
     sandbox.die_with_parent()  # if the judge dies, so does the template, and with it every worker
+    if sys.path and Path(sys.path[0]).resolve() == Path.cwd():
+        sys.path.pop(0)  # `-m` put the working directory (where the units' scratch lives) on the path
     channel = wire.Channel(socket.socket(fileno=int(sys.argv[1])))
     settings, blob = channel.receive()
     off: dict[str, str] = {}
@@ -45,7 +47,10 @@ def main() -> None:
     import circuitsvis  # noqa: F401
     import einops  # noqa: F401
     import jaxtyping  # noqa: F401
+    import plotly.basedatatypes
     import plotly.express  # noqa: F401
+
+    plotly.basedatatypes.BaseFigure.show = lambda *args, **kwargs: None  # no browser to show figures in
     from IPython.display import display  # noqa: F401
     from safetensors.torch import load as load_tensors
 
@@ -145,10 +150,10 @@ def run_worker(request, fds, inputs, stand_in_tensors, settings, off, supervisor
     os.chdir(scratch)
     os.environ.update(HOME=str(scratch), TMPDIR=str(scratch), TMP=str(scratch), TEMP=str(scratch))
     limits = settings["limits"]
+    reason = sandbox.limit_resources(limits["memory_bytes"], limits["cpu_seconds"], limits["file_bytes"])
+    if reason:
+        off["limits"] = reason
     if settings["sandbox"]:
-        reason = sandbox.limit_resources(limits["memory_bytes"], limits["cpu_seconds"], limits["file_bytes"])
-        if reason:
-            off["limits"] = reason
         trees, listable = sandbox.readable_paths(
             [Path(p) for p in settings["readable"]], [Path(p) for p in settings["hidden"]]
         )
