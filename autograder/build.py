@@ -38,6 +38,8 @@ def to_notebook_json(script: str) -> str:
     """The percent-format script as notebook JSON (no outputs)."""
     notebook = jupytext.reads(script, fmt="py:percent")
     notebook.metadata.pop("jupytext", None)  # the notebook stands alone, not paired with a script
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"  # stable ids, so that regenerating changes nothing
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return jupytext.writes(notebook, fmt="ipynb")
 

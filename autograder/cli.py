@@ -1,8 +1,9 @@
-"""Command line: `python -m autograder {demo,grade,check} ...`."""
+"""Command line: `python -m autograder {demo,grade,check} ...` (see README.md)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -13,20 +14,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser(
-        "demo",
-        help="the seed's report on the default model, then grade the solutions and the untouched stubs",
-    )
-    demo.add_argument("--model", default="default", help="default (embedded) or arena (downloaded)")
+    demo = commands.add_parser("demo", help="the seed's report on a model, then grade the solutions and the stubs")
+    demo.add_argument("--model", default="default", help="default (embedded, the default) or arena (downloaded)")
 
-    grade = commands.add_parser("grade", help="grade submissions (.py, .ipynb, or folders of them)")
+    grade = commands.add_parser("grade", help="grade submissions: .py or .ipynb files, or folders of them")
     grade.add_argument("submissions", nargs="+", type=Path)
     where = grade.add_mutually_exclusive_group(required=True)
-    where.add_argument("--results-dir", type=Path, help="write DIR/<student>.json for each submission")
-    where.add_argument("--results", type=Path, help="write one submission's results to FILE")
+    where.add_argument("--results-dir", type=Path, help="write DIR/<student>.json, gradebook.csv and grading.log")
+    where.add_argument("--results", type=Path, help="write the one submission's Gradescope results.json here")
+    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel workers (default: cores)")
+    grade.add_argument("--force", action="store_true", help="regrade submissions that already have a result")
+    grade.add_argument("--junit", type=Path, help="also write JUnit XML here")
+    grade.add_argument("--html", type=Path, metavar="DIR", help="also write DIR/<student>.html feedback pages")
+    grade.add_argument("--fail-under", type=float, metavar="SCORE",
+                       help="exit with status 1 if any submission scores below SCORE")
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     _common(grade)
 
-    check = commands.add_parser("check", help="check your own work")
+    check = commands.add_parser("check", help="check your own work (default: exercises/induction_heads.py)")
     check.add_argument("file", nargs="?", type=Path, default=paths.EXERCISE)
     _common(check)
 
@@ -35,54 +40,72 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.report import demo as run_demo
 
         return run_demo(args.model)
-    if args.command == "grade":
-        return _grade(args)
-    return _check(args)
+    try:
+        return _grade(args) if args.command == "grade" else _check(args)
+    except (ValueError, RuntimeError) as error:  # bad input, or isolation unavailable: say so, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--only",
-        action="append",
-        choices=list(cases.EXERCISES),
-        metavar="FUNCTION",
-        help="grade only this function (repeatable)",
-    )
-    parser.add_argument("--workers", type=int, default=1, help="parallel workers (default 1)")
-    parser.add_argument(
-        "--allow-unsandboxed",
-        action="store_true",
-        help="grade even where some isolation mechanism is unavailable",
-    )
+    parser.add_argument("--only", action="append", choices=list(cases.EXERCISES), metavar="FUNCTION",
+                        help="grade only this function (repeatable)")
+    parser.add_argument("--allow-unsandboxed", action="store_true",
+                        help="grade even where an isolation mechanism is unavailable (not on Linux, say)")
 
 
 def _grade(args) -> int:
+    from autograder import reporters
+    from autograder.batch import grade_class
     from autograder.grader import Grader
     from autograder.submission import find, load
 
-    found = find(args.submissions)
-    if args.results and len(found) != 1:
-        print(f"--results takes one submission, got {len(found)}: use --results-dir", file=sys.stderr)
-        return 2
-    with Grader(workers=1, functions=args.only, require_isolation=not args.allow_unsandboxed) as grader:
-        for path in found:
-            result = grader.grade(load(path))
-            target = args.results or args.results_dir / f"{result.student}.json"
-            result.write(target)
-            print(f"{result.student}: {result.score:g}/{result.max_score:g} -> {target}")
+    missing = [p for p in args.submissions if not p.exists()]
+    if missing:
+        raise ValueError(f"no such file or folder: {', '.join(map(str, missing))}")
+    if args.results:
+        found = find(args.submissions)
+        if len(found) != 1:
+            raise ValueError(f"--results takes one submission, got {len(found)}: use --results-dir for a class")
+        with Grader(functions=args.only, require_isolation=not args.allow_unsandboxed) as grader:
+            result = grader.grade(load(found[0]))
+            if args.html:
+                from autograder.html_report import write_html
+
+                write_html(result, result.raw, grader.reference, args.html / f"{result.student}.html")
+        result.write(args.results)
+        results = [result]
+        print(f"{result.student}: {result.score:g}/{result.max_score:g} -> {args.results}")
+    else:
+        batch = grade_class(args.submissions, args.results_dir, workers=args.workers, force=args.force,
+                            functions=args.only, require_isolation=not args.allow_unsandboxed,
+                            progress=not args.no_progress and sys.stderr.isatty(), html_dir=args.html,
+                            on_result=None if sys.stderr.isatty() and not args.no_progress else _print_line)
+        results = batch.results
+        print(reporters.summary(results))
+        print(f"Graded {batch.graded}, kept {batch.skipped} earlier results; "
+              f"results, gradebook.csv and grading.log in {args.results_dir}")
+    if args.junit:
+        reporters.write_junit(results, args.junit)
+    if args.fail_under is not None and any(r.score < args.fail_under for r in results):
+        below = [r.student for r in results if r.score < args.fail_under]
+        print(f"below {args.fail_under:g}: {', '.join(below)}", file=sys.stderr)
+        return 1
     return 0
 
 
+def _print_line(result) -> None:
+    print(f"{result.student}: {result.score:g}/{result.max_score:g}", flush=True)
+
+
 def _check(args) -> int:
+    from autograder import reporters
     from autograder.grader import Grader
     from autograder.submission import load
 
+    if not args.file.exists():
+        raise ValueError(f"no such file: {args.file}")
     with Grader(functions=args.only, require_isolation=False) as grader:
         result = grader.grade(load(args.file))
-    for test in result.tests:
-        mark = "PASS" if test.passed else "FAIL"
-        print(f"{mark} {test.score:g}/{test.max_score:g}  {test.name}")
-        if not test.passed:
-            print("     " + test.output.replace("\n", "\n     "))
-    print(f"\nScore: {result.score:g}/{result.max_score:g}")
+    reporters.print_result(result)
     return 0

@@ -40,7 +40,7 @@ class Grader:
         *,
         workers: int = 1,
         functions: list[str] | None = None,
-        limits: Limits = Limits(),
+        limits: Limits | None = None,
         sandboxed: bool = True,
         require_isolation: bool = True,
         log_dir: Path | None = None,
@@ -52,7 +52,7 @@ class Grader:
                 f"no exercise function named {', '.join(sorted(unknown))}; "
                 f"the functions are {', '.join(cases.EXERCISES)}"
             )
-        self.limits, self.sandboxed, self.log_dir = limits, sandboxed, log_dir
+        self.limits, self.sandboxed, self.log_dir = limits or Limits(), sandboxed, log_dir
         self.catalog, self.tensors = cases.catalog()
         self.workdir = Path(tempfile.mkdtemp(prefix="induction-grader-"))
         os.chmod(self.workdir, 0o700)
@@ -126,9 +126,8 @@ class Grader:
         output = raw.output
         if raw.output_dropped:
             output += f"\n[... {raw.output_dropped} more bytes of output were dropped]"
-        return Result(
-            submission.student, tests, output, time.monotonic() - started, {**raw.off, **self.protections_off}
-        )
+        off = {**raw.off, **self.protections_off}
+        return Result(submission.student, tests, output, time.monotonic() - started, off, raw=raw)
 
     def close(self) -> None:
         for template in self.templates:

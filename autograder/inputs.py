@@ -82,8 +82,9 @@ class Inputs:
         self.specs = catalog["models"]
         self.models = {name: build_model(spec) for name, spec in self.specs.items()}
         self.fingerprints = {name: fingerprint(model) for name, model in self.models.items()}
+        self.str_tokens: dict[str, list[str]] = {}  # the tokens behind each cache, for the judge's reports
         self.caches = {
-            key: (spec["model"], self._patterns(spec, tensors)) for key, spec in catalog["caches"].items()
+            key: (spec["model"], self._patterns(key, spec, tensors)) for key, spec in catalog["caches"].items()
         }
 
     def restore_models(self) -> None:
@@ -94,15 +95,17 @@ class Inputs:
                     self.models[name] = build_model(self.specs[name])
                 self.fingerprints[name] = fingerprint(self.models[name])
 
-    def _patterns(self, spec: dict, tensors: dict[str, t.Tensor]) -> dict[str, t.Tensor]:
+    def _patterns(self, key: str, spec: dict, tensors: dict[str, t.Tensor]) -> dict[str, t.Tensor]:
         model = self.models[spec["model"]]
         if spec["kind"] == "text":
             _, cache = model.run_with_cache(spec["text"], remove_batch_dim=True)
+            self.str_tokens[key] = model.to_str_tokens(spec["text"])
         elif spec["kind"] == "repeated":
             # Random tokens repeated twice after BOS, drawn with numpy (not the exercise's torch recipe).
             draw = np.random.default_rng(spec["seed"]).integers(0, model.cfg.d_vocab, spec["seq_len"])
             tokens = t.tensor([[model.tokenizer.bos_token_id, *draw, *draw]], dtype=t.int64)
             _, cache = model.run_with_cache(tokens, remove_batch_dim=True)
+            self.str_tokens[key] = model.to_str_tokens(tokens[0])
         elif spec["kind"] == "patterns":
             patterns = {
                 f"blocks.{layer}.attn.hook_pattern": tensors[ref]

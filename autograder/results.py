@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.paths import write_atomically
@@ -11,6 +11,7 @@ from autograder.paths import write_atomically
 
 @dataclass
 class TestResult:
+    __test__ = False  # not a pytest test class
     name: str  # "<function>: <what is checked>"
     function: str
     score: float
@@ -42,6 +43,8 @@ class Result:
     seconds: float = 0.0
     protections_off: dict[str, str] = field(default_factory=dict)
     error: str = ""  # set when the submission could not be loaded at all
+    submission_digest: str = ""  # sha256 of what was graded, so a rerun knows whether it is current
+    raw: object = field(default=None, repr=False, compare=False)  # the worker's raw values, for reports
 
     @property
     def score(self) -> float:
@@ -64,6 +67,7 @@ class Result:
                 "student": self.student,
                 "protections_off": self.protections_off,
                 "error": self.error,
+                "submission_sha256": self.submission_digest,
             },
             "tests": [test.to_gradescope(i + 1) for i, test in enumerate(self.tests)],
         }
@@ -93,6 +97,7 @@ class Result:
             float(document.get("execution_time", 0.0)),
             extra.get("protections_off") or {},
             extra.get("error", ""),
+            extra.get("submission_sha256", ""),
         )
 
     def summary(self) -> dict:
@@ -100,5 +105,3 @@ class Result:
             "failed": [t.name for t in self.tests if not t.passed]
         }
 
-
-__all__ = ["Result", "TestResult", "asdict"]

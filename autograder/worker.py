@@ -210,6 +210,7 @@ class Unit:
         if self.request["mode"] == "reference":
             outcome["calls"] = encode(recorded, tensors)
             outcome["args"] = encode([arg for arg in args if not isinstance(arg, t.nn.Module)], tensors)
+            outcome["str_tokens"] = [self.inputs.str_tokens.get(spec.get("cache"), []) for spec in case["args"]]
         self.send({"event": "result", "case": case["id"], "outcome": outcome}, tensors)
 
     def argument(self, spec: dict) -> Any:
