@@ -45,9 +45,18 @@ def current(path: Path, submission: Submission) -> Result | None:
     return result if result.submission_digest == digest(submission) else None
 
 
-def grade_class(paths: list[Path], results_dir: Path, *, workers: int = 2, force: bool = False,
-                functions: list[str] | None = None, require_isolation: bool = True,
-                progress: bool = True, html_dir: Path | None = None, on_result=None) -> Batch:
+def grade_class(
+    paths: list[Path],
+    results_dir: Path,
+    *,
+    workers: int = 2,
+    force: bool = False,
+    functions: list[str] | None = None,
+    require_isolation: bool = True,
+    progress: bool = True,
+    html_dir: Path | None = None,
+    on_result=None,
+) -> Batch:
     results_dir.mkdir(parents=True, exist_ok=True)
     submissions = [load(p) for p in find(paths)]
     _refuse_duplicates(submissions)
@@ -64,8 +73,9 @@ def grade_class(paths: list[Path], results_dir: Path, *, workers: int = 2, force
     log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: {len(todo)} to grade, {len(done)} already graded\n")
     log.flush()
     if todo:
-        with Grader(workers=min(workers, len(todo)), functions=functions,
-                    require_isolation=require_isolation) as grader:
+        with Grader(
+            workers=min(workers, len(todo)), functions=functions, require_isolation=require_isolation
+        ) as grader:
             free: queue.Queue[int] = queue.Queue()
             for index in range(len(grader.templates)):
                 free.put(index)
@@ -113,8 +123,10 @@ def _refuse_duplicates(submissions: list[Submission]) -> None:
     seen: dict[str, Path] = {}
     for submission in submissions:
         if submission.student in seen:
-            raise ValueError(f"two submissions for student {submission.student!r}: {seen[submission.student]} and "
-                             f"{submission.path}; keep one file per student (the id is the file stem)")
+            raise ValueError(
+                f"two submissions for student {submission.student!r}: {seen[submission.student]} and "
+                f"{submission.path}; keep one file per student (the id is the file stem)"
+            )
         seen[submission.student] = submission.path
 
 
@@ -127,8 +139,11 @@ def _log_line(submission: Submission, result: Result) -> str:
         notes.append("crashed or timed out in " + ", ".join(sorted(crashes)))
     if result.protections_off:
         notes.append("protections off: " + ", ".join(result.protections_off))
-    return f"{submission.student}: {result.score:g}/{result.max_score:g} in {result.seconds:.2f} s" + (
-        "; " + "; ".join(notes) if notes else "") + "\n"
+    return (
+        f"{submission.student}: {result.score:g}/{result.max_score:g} in {result.seconds:.2f} s"
+        + ("; " + "; ".join(notes) if notes else "")
+        + "\n"
+    )
 
 
 class _progress:
@@ -140,11 +155,24 @@ class _progress:
     def __enter__(self):
         if not self.enabled:
             return lambda student, result: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
-            TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.description}"))
+        self.bar = Progress(
+            TextColumn("grading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+        )
         self.bar.start()
         task = self.bar.add_task("", total=self.total)
 

@@ -36,6 +36,7 @@ class Test:
     selects: Callable[[Case], bool]
     per_case: PerCase | None = None
     across: Across | None = None
+    with_outcome: bool = False  # per_case also gets the submission's whole outcome (e.g. its stand-in calls)
 
     @property
     def title(self) -> str:
@@ -108,36 +109,48 @@ def _well_shaped(case: Case, got) -> Tensor | None:
     return got if isinstance(got, Tensor) and got.shape == _expected_shape(case) else None
 
 
+def _rows(got) -> np.ndarray | None:
+    """The tokens as rows, whatever the shape mistake (a missing batch dimension: one row)."""
+    if not isinstance(got, Tensor) or got.values.ndim not in (1, 2) or got.values.size == 0:
+        return None
+    return got.values.reshape(1, -1) if got.values.ndim == 1 else got.values
+
+
 def gen_bos(case: Case, got, want) -> str | None:
-    tokens = _well_shaped(case, got)
-    if tokens is None:
-        return "not the expected shape (see the shape test)"
+    rows = _rows(got)
+    if rows is None:
+        return "no tokens to look at (see the shape test)"
     bos = int(want["value"].values[0, 0])
-    first = tokens.values[:, 0]
-    if not np.all(first == bos):
-        return f"first tokens {fmt(first)}, expected the BOS id {bos} (model.tokenizer.bos_token_id) in every row"
+    if not np.all(rows[:, 0] == bos):
+        return (
+            f"first tokens {fmt(rows[:, 0])}, expected the BOS id {bos} "
+            "(model.tokenizer.bos_token_id) in every row"
+        )
     return None
 
 
 def gen_repeats(case: Case, got, want) -> str | None:
-    tokens = _well_shaped(case, got)
-    if tokens is None:
-        return "not the expected shape (see the shape test)"
-    n = case.extra["seq_len"]
-    first, second = tokens.values[:, 1 : 1 + n], tokens.values[:, 1 + n :]
+    rows = _rows(got)
+    if rows is None:
+        return "no tokens to look at (see the shape test)"
+    body = rows[:, 1:] if rows.shape[1] % 2 else rows  # with or without a leading BOS
+    half = body.shape[1] // 2
+    first, second = body[:, :half], body[:, half:]
     if not np.array_equal(first, second):
         return f"the second half {fmt(second[0])} does not repeat the first {fmt(first[0])}"
     return None
 
 
 def gen_range(case: Case, got, want) -> str | None:
-    tokens = _well_shaped(case, got)
-    if tokens is None:
-        return "not the expected shape (see the shape test)"
+    rows = _rows(got)
+    if rows is None:
+        return "no tokens to look at (see the shape test)"
     vocab = d_vocab(case.extra["model"])
-    body = tokens.values[:, 1:]
-    if body.size and (body.min() < 0 or body.max() >= vocab):
-        return f"token ids from {body.min()} to {body.max()}, but this model's d_vocab is {vocab}: use model.cfg.d_vocab"
+    if rows.min() < 0 or rows.max() >= vocab:
+        return (
+            f"token ids from {rows.min()} to {rows.max()}, but this model's d_vocab is {vocab}: "
+            "draw from [0, model.cfg.d_vocab)"
+        )
     return None
 
 
@@ -156,7 +169,7 @@ def gen_not_reseeded(pairs) -> str | None:
         key = (case.extra["model"], case.extra["seq_len"], case.extra["batch"])
         by_input.setdefault(key, []).append((case, got))
     for group in by_input.values():
-        for (a, got_a), (b, got_b) in zip(group, group[1:]):
+        for (a, got_a), (b, got_b) in zip(group, group[1:], strict=False):
             if isinstance(got_a, Tensor) and isinstance(got_b, Tensor) and got_a.shape == got_b.shape:
                 if np.array_equal(got_a.values, got_b.values):
                     return (
@@ -182,9 +195,11 @@ def gen_exact(case: Case, got, want) -> str | None:
     ):
         hint = (
             " The structure is right but the random tokens differ: draw them with exactly one call, "
-            "t.randint(0, model.cfg.d_vocab, (batch, seq_len), dtype=t.int64), and no other random call before it."
+            "t.randint(0, model.cfg.d_vocab, (batch, seq_len), dtype=t.int64), and no other random call "
+            "before it."
         )
-    return f"first difference at position {differs}: got {fmt(tokens.values[0])}, expected {fmt(expected[0])}.{hint}"
+    got_row, want_row = fmt(tokens.values[0]), fmt(expected[0])
+    return f"first difference at position {differs}: got {got_row}, expected {want_row}.{hint}"
 
 
 # --- run_and_cache_model_repeated_tokens -------------------------------------------------------
@@ -222,8 +237,13 @@ def _part(got, index: int):
     return got[index] if isinstance(got, (tuple, list)) and len(got) == 3 else None
 
 
-def run_tokens(case: Case, got, want) -> str | None:
+def run_tokens(case: Case, got, want, outcome: dict) -> str | None:
     tokens, expected = _part(got, 0), want["value"][0].values
+    if not (outcome.get("stand_in_calls") or {}).get("generate_repeated_tokens"):
+        return (
+            "it does not call generate_repeated_tokens: use generate_repeated_tokens(model, seq_len, batch) "
+            "for the tokens, as the docstring asks"
+        )
     if not isinstance(tokens, Tensor):
         return f"the first item is {_what(tokens)}, expected the tokens"
     if tokens.shape != expected.shape or not np.array_equal(tokens.values, expected):
@@ -259,8 +279,9 @@ def run_cache(case: Case, got, want) -> str | None:
     if not cache_.has_batch_dim:
         return "the cache has no batch dimension: keep it (remove_batch_dim=False, the default)"
     if len(cache_.patterns) != len(expected.patterns):
-        return f"the cache has attention patterns for {len(cache_.patterns)} layers, expected {len(expected.patterns)}"
-    for layer, (pattern, reference) in enumerate(zip(cache_.patterns, expected.patterns)):
+        layers = len(expected.patterns)
+        return f"the cache has attention patterns for {len(cache_.patterns)} layers, expected {layers}"
+    for layer, (pattern, reference) in enumerate(zip(cache_.patterns, expected.patterns, strict=True)):
         if pattern.shape != reference.shape:
             return (
                 f"layer {layer}'s pattern has shape {list(pattern.shape)}, expected {list(reference.shape)}"
@@ -348,24 +369,26 @@ def det_matches(case: Case, got, want) -> str | None:
     if found == expected:
         return None
     layers = patterns_of(want)
-    scores_ = {
-        f"{l}.{h}": cases.scores(layers[l][h])[case.function]
-        for l in range(len(layers))
-        for h in range(layers[l].shape[0])
-    }
     threshold = cases.THRESHOLDS[case.function]
+
+    def explain(labels: set[str], relation: str) -> str:
+        shown = [h for h in _order(labels)][:4]
+        text = ", ".join(
+            f"{h} (score {head_score(layers, h, case.function):.3f} {relation} {threshold})" for h in shown
+        )
+        return text + (f" and {len(labels) - len(shown)} more" if len(labels) > len(shown) else "")
+
     parts = [f"expected {_labels(expected)}, got {_labels(found)}"]
     if expected - found:
-        parts.append(
-            "missing "
-            + ", ".join(f"{h} (score {scores_[h]:.3f} > {threshold})" for h in _order(expected - found))
-        )
+        parts.append("missing " + explain(expected - found, ">"))
     if found - expected:
-        parts.append(
-            "not expected "
-            + ", ".join(f"{h} (score {scores_[h]:.3f} <= {threshold})" for h in _order(found - expected))
-        )
+        parts.append("not expected " + explain(found - expected, "<="))
     return "; ".join(parts)
+
+
+def head_score(layers: list[np.ndarray], label: str, function: str) -> float:
+    layer, head = map(int, label.split("."))
+    return cases.scores(layers[layer][head])[function]
 
 
 def _order(labels) -> list[str]:
@@ -373,7 +396,12 @@ def _order(labels) -> list[str]:
 
 
 def _labels(labels) -> str:
-    return "[" + ", ".join(_order(labels)) + "]" if labels else "[] (no heads)"
+    if not labels:
+        return "[] (no heads)"
+    ordered = _order(labels)
+    if len(ordered) > 8:
+        return "[" + ", ".join(ordered[:8]) + f", ... ({len(ordered)} heads)]"
+    return "[" + ", ".join(ordered) + "]"
 
 
 # The usual wrong versions of each detector: (hint, score function on one head's pattern [n, n]).
@@ -402,7 +430,8 @@ MISTAKES: dict[str, list[tuple[str, Callable, float]]] = {
     ],
     "prev_attn_detector": [
         (
-            "it reads the main diagonal (offset 0): the previous token is the diagonal just below it (offset -1)",
+            "it reads the main diagonal (offset 0): the previous token is the diagonal just below it "
+            "(offset -1)",
             _diag(0),
             0.4,
         ),
@@ -475,10 +504,10 @@ FIXED_SHAPE_HINT = (
 def _mistake_answer(score, threshold: float, layers: list[np.ndarray], shape=None) -> set[str]:
     n_layers, n_heads = shape or (len(layers), layers[0].shape[0])
     return {
-        f"{l}.{h}"
-        for l in range(min(n_layers, len(layers)))
-        for h in range(min(n_heads, layers[l].shape[0]))
-        if score(layers[l][h]) > threshold
+        f"{layer}.{head}"
+        for layer in range(min(n_layers, len(layers)))
+        for head in range(min(n_heads, layers[layer].shape[0]))
+        if score(layers[layer][head]) > threshold
     }
 
 
@@ -492,11 +521,6 @@ def det_hint(function: str, answers: list[tuple[Case, object, dict]]) -> str | N
     wrong = [(c, f, w) for c, f, w in seen if f != set(w["value"])]
     if not wrong:
         return None
-    if len(seen) >= 3 and len({frozenset(f) for _, f, _ in seen}) == 1:
-        return (
-            f"it returns {_labels(seen[0][1])} for every input: find the heads from the cache's patterns "
-            "rather than from one model's answer"
-        )
     for hint, score, threshold in MISTAKES[function]:
         if all(_mistake_answer(score, threshold, patterns_of(w)) == f for _, f, w in seen):
             return hint
@@ -508,6 +532,11 @@ def det_hint(function: str, answers: list[tuple[Case, object, dict]]) -> str | N
         for _, f, w in seen
     ):
         return FIXED_SHAPE_HINT
+    if len(seen) >= 3 and len({frozenset(f) for _, f, _ in seen}) == 1:
+        return (
+            f"it returns {_labels(seen[0][1])} for every input: find the heads from the cache's patterns "
+            "rather than from one model's answer"
+        )
     return None
 
 
@@ -588,7 +617,7 @@ TESTS: list[Test] = [
     ),
     Test(R, "runs without errors on every input", 2, every, runs),
     Test(R, "returns (tokens, logits, cache) in that order", 3, every, run_order),
-    Test(R, "the tokens are those generate_repeated_tokens returns", 3, every, run_tokens),
+    Test(R, "the tokens are those generate_repeated_tokens returns", 3, every, run_tokens, with_outcome=True),
     Test(R, "the logits are the model's output on those tokens", 4, every, run_logits),
     Test(R, "the cache holds that run's attention patterns, batch dimension kept", 4, every, run_cache),
     Test(R, "the loss gap: mean log-prob of the correct token on each half", 4, every, run_loss_gap),

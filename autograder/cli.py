@@ -14,20 +14,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="the seed's report on a model, then grade the solutions and the stubs")
-    demo.add_argument("--model", default="default", help="default (embedded, the default) or arena (downloaded)")
+    demo = commands.add_parser(
+        "demo", help="the seed's report on a model, then grade the solutions and the stubs"
+    )
+    demo.add_argument(
+        "--model", default="default", help="default (embedded, the default) or arena (downloaded)"
+    )
 
     grade = commands.add_parser("grade", help="grade submissions: .py or .ipynb files, or folders of them")
     grade.add_argument("submissions", nargs="+", type=Path)
     where = grade.add_mutually_exclusive_group(required=True)
-    where.add_argument("--results-dir", type=Path, help="write DIR/<student>.json, gradebook.csv and grading.log")
+    where.add_argument(
+        "--results-dir", type=Path, help="write DIR/<student>.json, gradebook.csv and grading.log"
+    )
     where.add_argument("--results", type=Path, help="write the one submission's Gradescope results.json here")
-    grade.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel workers (default: cores)")
+    grade.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="parallel workers (default: cores)"
+    )
     grade.add_argument("--force", action="store_true", help="regrade submissions that already have a result")
     grade.add_argument("--junit", type=Path, help="also write JUnit XML here")
-    grade.add_argument("--html", type=Path, metavar="DIR", help="also write DIR/<student>.html feedback pages")
-    grade.add_argument("--fail-under", type=float, metavar="SCORE",
-                       help="exit with status 1 if any submission scores below SCORE")
+    grade.add_argument(
+        "--html", type=Path, metavar="DIR", help="also write DIR/<student>.html feedback pages"
+    )
+    grade.add_argument(
+        "--fail-under",
+        type=float,
+        metavar="SCORE",
+        help="exit with status 1 if any submission scores below SCORE",
+    )
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     _common(grade)
 
@@ -48,10 +62,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--only", action="append", choices=list(cases.EXERCISES), metavar="FUNCTION",
-                        help="grade only this function (repeatable)")
-    parser.add_argument("--allow-unsandboxed", action="store_true",
-                        help="grade even where an isolation mechanism is unavailable (not on Linux, say)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(cases.EXERCISES),
+        metavar="FUNCTION",
+        help="grade only this function (repeatable)",
+    )
+    parser.add_argument(
+        "--allow-unsandboxed",
+        action="store_true",
+        help="grade even where an isolation mechanism is unavailable (not on Linux, say)",
+    )
 
 
 def _grade(args) -> int:
@@ -66,7 +88,9 @@ def _grade(args) -> int:
     if args.results:
         found = find(args.submissions)
         if len(found) != 1:
-            raise ValueError(f"--results takes one submission, got {len(found)}: use --results-dir for a class")
+            raise ValueError(
+                f"--results takes one submission, got {len(found)}: use --results-dir for a class"
+            )
         with Grader(functions=args.only, require_isolation=not args.allow_unsandboxed) as grader:
             result = grader.grade(load(found[0]))
             if args.html:
@@ -77,14 +101,23 @@ def _grade(args) -> int:
         results = [result]
         print(f"{result.student}: {result.score:g}/{result.max_score:g} -> {args.results}")
     else:
-        batch = grade_class(args.submissions, args.results_dir, workers=args.workers, force=args.force,
-                            functions=args.only, require_isolation=not args.allow_unsandboxed,
-                            progress=not args.no_progress and sys.stderr.isatty(), html_dir=args.html,
-                            on_result=None if sys.stderr.isatty() and not args.no_progress else _print_line)
+        batch = grade_class(
+            args.submissions,
+            args.results_dir,
+            workers=args.workers,
+            force=args.force,
+            functions=args.only,
+            require_isolation=not args.allow_unsandboxed,
+            progress=not args.no_progress and sys.stderr.isatty(),
+            html_dir=args.html,
+            on_result=None if sys.stderr.isatty() and not args.no_progress else _print_line,
+        )
         results = batch.results
         print(reporters.summary(results))
-        print(f"Graded {batch.graded}, kept {batch.skipped} earlier results; "
-              f"results, gradebook.csv and grading.log in {args.results_dir}")
+        print(
+            f"Graded {batch.graded}, kept {batch.skipped} earlier results; "
+            f"results, gradebook.csv and grading.log in {args.results_dir}"
+        )
     if args.junit:
         reporters.write_junit(results, args.junit)
     if args.fail_under is not None and any(r.score < args.fail_under for r in results):

@@ -21,9 +21,16 @@ from autograder.runner import RawResults
 from autograder.wire import Tensor
 
 LOSS_CASE = "run_and_cache_model_repeated_tokens/default-s0-L50-b1"
-ATTENTION_CASES = {"text-default": "the seed's text", "repeated-default-50": "repeated random tokens (seq_len 50)"}
-KINDS = {"current_attn_detector": "current-token", "prev_attn_detector": "previous-token",
-         "first_attn_detector": "first-token", "induction_attn_detector": "induction"}
+ATTENTION_CASES = {
+    "text-default": "the seed's text",
+    "repeated-default-50": "repeated random tokens (seq_len 50)",
+}
+KINDS = {
+    "current_attn_detector": "current-token",
+    "prev_attn_detector": "previous-token",
+    "first_attn_detector": "first-token",
+    "induction_attn_detector": "induction",
+}
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
@@ -51,8 +58,10 @@ def render(result: Result, raw: RawResults | None, reference: Reference) -> str:
     if result.output:
         parts.append(f"<h2>What the submission printed</h2><pre>{html.escape(result.output)}</pre>")
     body = "\n".join(parts)
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(result.student)}</title>"
-            f"<style>{STYLE}</style></head><body>{body}</body></html>")
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(result.student)}</title>"
+        f"<style>{STYLE}</style></head><body>{body}</body></html>"
+    )
 
 
 def _table(result: Result) -> str:
@@ -60,8 +69,10 @@ def _table(result: Result) -> str:
     for test in result.tests:
         mark = "<span class='pass'>PASS</span>" if test.passed else "<span class='fail'>FAIL</span>"
         message = f"<pre>{html.escape(test.output)}</pre>" if test.output else ""
-        rows.append(f"<tr><td>{mark}</td><td>{test.score:g}/{test.max_score:g}</td>"
-                    f"<td>{html.escape(test.name)}{message}</td></tr>")
+        rows.append(
+            f"<tr><td>{mark}</td><td>{test.score:g}/{test.max_score:g}</td>"
+            f"<td>{html.escape(test.name)}{message}</td></tr>"
+        )
     return "<table><tr><th></th><th>points</th><th>test</th></tr>" + "".join(rows) + "</table>"
 
 
@@ -74,14 +85,24 @@ def _loss_figure(tokens: np.ndarray, logits: np.ndarray, title: str, include_js:
     log_probs = logits - logits.max(-1, keepdims=True)
     log_probs -= np.log(np.exp(log_probs).sum(-1, keepdims=True))
     correct = log_probs[np.arange(len(tokens[0]) - 1), tokens[0, 1:]]
-    fig = px.line(correct, hover_name=[str(t) for t in tokens[0, 1:]], title=title,
-                  labels={"index": "Sequence position", "value": "Log-prob of the correct token"})
+    fig = px.line(
+        correct,
+        hover_name=[str(t) for t in tokens[0, 1:]],
+        title=title,
+        labels={"index": "Sequence position", "value": "Log-prob of the correct token"},
+    )
     fig.update_layout(showlegend=False, hovermode="x unified", height=380)
     fig.add_vrect(x0=0, x1=seq_len - 0.5, fillcolor="red", opacity=0.2, line_width=0)
     fig.add_vrect(x0=seq_len - 0.5, x1=2 * seq_len - 1, fillcolor="green", opacity=0.2, line_width=0)
     first, second = correct[:seq_len].mean(), correct[seq_len:].mean()
-    fig.add_annotation(text=f"first half {first:.2f}, second half {second:.2f}", xref="paper", yref="paper",
-                       x=0.5, y=1.08, showarrow=False)
+    fig.add_annotation(
+        text=f"first half {first:.2f}, second half {second:.2f}",
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=1.08,
+        showarrow=False,
+    )
     return fig.to_html(full_html=False, include_plotlyjs="inline" if include_js else False)
 
 
@@ -92,11 +113,19 @@ def _loss_plots(raw: RawResults | None, reference: Reference) -> str:
     if got and got["status"] == "ok":
         value = got["value"]
         tokens, logits = checks._part(value, 0), checks._part(value, 1)
-        if (isinstance(tokens, Tensor) and isinstance(logits, Tensor) and tokens.values.ndim == 2
-                and logits.values.ndim == 3 and logits.shape[:2] == tokens.shape):
+        if (
+            isinstance(tokens, Tensor)
+            and isinstance(logits, Tensor)
+            and tokens.values.ndim == 2
+            and logits.values.ndim == 3
+            and logits.shape[:2] == tokens.shape
+        ):
             theirs = _loss_figure(tokens.values.astype(np.int64), logits.values, "Yours", include_js=False)
     elif got:
-        theirs = f"<p>No plot: {html.escape(got['error'].get('type', ''))}: {html.escape(got['error'].get('message', ''))}</p>"
+        error = got["error"]
+        theirs = (
+            f"<p>No plot: {html.escape(error.get('type', ''))}: {html.escape(error.get('message', ''))}</p>"
+        )
     reference_plot = _loss_figure(want[0].values, want[1].values, "The reference's", include_js=True)
     return f"<div class='plots'><div>{reference_plot}</div><div>{theirs}</div></div>"
 
@@ -113,7 +142,9 @@ def _attention(raw: RawResults | None, reference: Reference) -> str:
                 continue
             expected = set(reference.outcomes[case_id]["value"])
             got = raw.outcomes.get(case_id) if raw else None
-            found = checks.heads(got["value"], cases.SHAPES["default"]) if got and got["status"] == "ok" else None
+            found = (
+                checks.heads(got["value"], cases.SHAPES["default"]) if got and got["status"] == "ok" else None
+            )
             found = found if isinstance(found, set) else None
             for label in checks._order(expected | (found or set())):
                 if found is None:
@@ -127,7 +158,9 @@ def _attention(raw: RawResults | None, reference: Reference) -> str:
                 rows.append((f"{label}: {kind} head, {note}", *map(int, label.split("."))))
         if not rows:
             continue
-        sample = reference.outcomes[f"current_attn_detector/{key}" if "text" in key else f"induction_attn_detector/{key}"]
+        sample = reference.outcomes[
+            f"current_attn_detector/{key}" if "text" in key else f"induction_attn_detector/{key}"
+        ]
         patterns = [p.values for p in sample["args"][0].patterns]
         tokens = sample.get("str_tokens", [[]])[0] or [str(i) for i in range(patterns[0].shape[-1])]
         attention = np.stack([patterns[layer][head] for _, layer, head in rows])

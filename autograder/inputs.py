@@ -27,12 +27,12 @@ FAMILY = dict(
 )
 
 
-def numbered_tokenizer(d_vocab: int, bos: int, eos: int, pad: int) -> PreTrainedTokenizerFast:
-    """A word-level tokenizer whose tokens are "<t0>" ... "<t{d_vocab-1}>", with chosen special ids.
+def numbered_tokenizer(size: int, bos: int, eos: int, pad: int) -> PreTrainedTokenizerFast:
+    """A word-level tokenizer whose tokens are "<t0>" ... "<t{size-1}>", with chosen special ids.
 
     Test models get a BOS id other than the default model's, so that a hard-coded BOS is caught.
     """
-    vocab = {f"<t{i}>": i for i in range(d_vocab)}
+    vocab = {f"<t{i}>": i for i in range(size)}
     core = Tokenizer(WordLevel(vocab, unk_token=f"<t{pad}>"))
     core.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tokenizer = PreTrainedTokenizerFast(
@@ -44,21 +44,21 @@ def numbered_tokenizer(d_vocab: int, bos: int, eos: int, pad: int) -> PreTrained
         add_bos_token=True,
     )
     # transformer_lens looks the tokenizer up by this name unless add_bos_token is set; name it anyway.
-    tokenizer.init_kwargs["name_or_path"] = f"numbered-{d_vocab}"
+    tokenizer.init_kwargs["name_or_path"] = f"numbered-{size}"
     return tokenizer
 
 
 def build_model(spec: dict) -> HookedTransformer:
     """A model from its spec: {"source": "default"} or a randomly initialised model of another shape,
     {"source": "random", "n_layers", "n_heads", "d_model", "d_head", "d_vocab", "n_ctx", "bos",
-    "eos", "pad", "seed"}."""
+    "eos", "pad", "seed", "tokens" (the tokenizer's size, on purpose not d_vocab)}."""
     if spec["source"] == "default":
         return load_model("default")
     if spec["source"] != "random":
         raise ValueError(f"unknown model source {spec['source']!r}")
     shape = {key: spec[key] for key in ("n_layers", "n_heads", "d_model", "d_head", "d_vocab", "n_ctx")}
     cfg = HookedTransformerConfig(**shape, **FAMILY, seed=spec["seed"], device="cpu")
-    tokenizer = numbered_tokenizer(spec["d_vocab"], spec["bos"], spec["eos"], spec["pad"])
+    tokenizer = numbered_tokenizer(spec["tokens"], spec["bos"], spec["eos"], spec["pad"])
     model = HookedTransformer(cfg, tokenizer=tokenizer)
     # Random init gives near-uniform attention; sharpen it so that caches hold varied patterns.
     for name, param in model.named_parameters():
@@ -74,6 +74,12 @@ def fingerprint(model: HookedTransformer) -> tuple:
     return (tuple((x.data_ptr(), x._version) for x in tensors), hooks, repr(model.cfg))
 
 
+def _str_tokens(model: HookedTransformer, tokens: t.Tensor) -> list[str]:
+    """The tokens as strings where the tokenizer knows them, else as their ids."""
+    vocab = {i: s for s, i in model.tokenizer.get_vocab().items()}
+    return [vocab.get(int(i), str(int(i))) for i in tokens]
+
+
 class Inputs:
     """The catalog, materialised: models by name and caches (batch dimension removed) by id."""
 
@@ -84,7 +90,8 @@ class Inputs:
         self.fingerprints = {name: fingerprint(model) for name, model in self.models.items()}
         self.str_tokens: dict[str, list[str]] = {}  # the tokens behind each cache, for the judge's reports
         self.caches = {
-            key: (spec["model"], self._patterns(key, spec, tensors)) for key, spec in catalog["caches"].items()
+            key: (spec["model"], self._patterns(key, spec, tensors))
+            for key, spec in catalog["caches"].items()
         }
 
     def restore_models(self) -> None:
@@ -105,7 +112,7 @@ class Inputs:
             draw = np.random.default_rng(spec["seed"]).integers(0, model.cfg.d_vocab, spec["seq_len"])
             tokens = t.tensor([[model.tokenizer.bos_token_id, *draw, *draw]], dtype=t.int64)
             _, cache = model.run_with_cache(tokens, remove_batch_dim=True)
-            self.str_tokens[key] = model.to_str_tokens(tokens[0])
+            self.str_tokens[key] = _str_tokens(model, tokens[0])
         elif spec["kind"] == "patterns":
             patterns = {
                 f"blocks.{layer}.attn.hook_pattern": tensors[ref]

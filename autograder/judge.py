@@ -79,7 +79,7 @@ def _collect(raw: RawResults, reference: Reference, function: str):
             message = f"raised {error.get('type')}: {error.get('message')}".rstrip(": ")
             errors[case.id] = (message + _error_hint(function, error), error.get("traceback", ""))
         else:
-            answers[case.id] = (case, outcome["value"], reference.outcomes[case.id])
+            answers[case.id] = (case, outcome["value"], reference.outcomes[case.id], outcome)
     return answers, errors
 
 
@@ -103,10 +103,15 @@ def _failures(test: checks.Test, answers: dict, errors: dict, verbose: bool) -> 
         if case.id in errors:
             message, trace = errors[case.id]
             failures.append(f"On {case.about}: {message}" + (f"\n{trace}" if verbose and trace else ""))
-    pairs = [answers[case.id] for case in selected if case.id in answers]
+    answered = [answers[case.id] for case in selected if case.id in answers]
+    pairs = [(case, got, want) for case, got, want, _ in answered]
     if test.per_case:
-        for case, got, want in pairs:
-            problem = test.per_case(case, got, want)
+        for case, got, want, outcome in answered:
+            problem = (
+                test.per_case(case, got, want, outcome)
+                if test.with_outcome
+                else test.per_case(case, got, want)
+            )
             if problem:
                 failures.append(f"On {case.about}: {problem}")
     if test.across:
@@ -119,7 +124,7 @@ def _failures(test: checks.Test, answers: dict, errors: dict, verbose: bool) -> 
 def _hint(function: str, answers: dict, errors: dict) -> str | None:
     if function not in checks.HINTS:
         return None
-    return checks.HINTS[function](list(answers.values()))
+    return checks.HINTS[function]([(case, got, want) for case, got, want, _ in answers.values()])
 
 
 def _output(failures: list[str], hint: str | None) -> str:

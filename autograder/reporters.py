@@ -25,8 +25,14 @@ def write_gradebook(results: list[Result], path: Path) -> None:
     writer.writerow(["student", *names, "total", "max_score"])
     for result in sorted(results, key=lambda r: r.student):
         scores = {t.name: t.score for t in result.tests}
-        writer.writerow([result.student, *(_number(scores.get(n, 0.0)) for n in names),
-                         _number(result.score), _number(result.max_score)])
+        writer.writerow(
+            [
+                result.student,
+                *(_number(scores.get(n, 0.0)) for n in names),
+                _number(result.score),
+                _number(result.max_score),
+            ]
+        )
     write_atomically(path, buffer.getvalue().encode())
 
 
@@ -39,18 +45,29 @@ def write_junit(results: list[Result], path: Path) -> None:
     suites = ET.Element("testsuites", name="induction-heads autograder")
     for result in results:
         failed = [t for t in result.tests if not t.passed]
-        suite = ET.SubElement(suites, "testsuite", name=result.student, tests=str(len(result.tests)),
-                              failures=str(len(failed)), errors="0", time=f"{result.seconds:.3f}")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=result.student,
+            tests=str(len(result.tests)),
+            failures=str(len(failed)),
+            errors="0",
+            time=f"{result.seconds:.3f}",
+        )
         ET.SubElement(suite, "properties").extend(
-            [ET.Element("property", name="score", value=_number(result.score)),
-             ET.Element("property", name="max_score", value=_number(result.max_score))]
+            [
+                ET.Element("property", name="score", value=_number(result.score)),
+                ET.Element("property", name="max_score", value=_number(result.max_score)),
+            ]
         )
         for test in result.tests:
-            case = ET.SubElement(suite, "testcase", classname=f"{result.student}.{test.function}",
-                                 name=test.name, time="0")
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{result.student}.{test.function}", name=test.name, time="0"
+            )
             if not test.passed:
-                failure = ET.SubElement(case, "failure", message=test.output.split("\n", 1)[0][:300],
-                                        type="AssertionError")
+                failure = ET.SubElement(
+                    case, "failure", message=test.output.split("\n", 1)[0][:300], type="AssertionError"
+                )
                 failure.text = test.output
         if result.output:
             ET.SubElement(suite, "system-out").text = result.output
@@ -64,8 +81,10 @@ def summary(results: list[Result]) -> str:
         return "No submissions graded."
     scores = sorted(r.score for r in results)
     top = max(r.max_score for r in results) or 1.0
-    lines = [f"{len(results)} submissions: mean {sum(scores) / len(scores):.1f}, "
-             f"median {scores[len(scores) // 2]:g}, min {scores[0]:g}, max {scores[-1]:g} (of {top:g})"]
+    lines = [
+        f"{len(results)} submissions: mean {sum(scores) / len(scores):.1f}, "
+        f"median {scores[len(scores) // 2]:g}, min {scores[0]:g}, max {scores[-1]:g} (of {top:g})"
+    ]
     bins = Counter(min(int(10 * s / top), 9) for s in scores)
     for b in range(10):
         low = b * top / 10
@@ -97,5 +116,8 @@ def print_result(result: Result, console=None) -> None:
             console.print(test.output, markup=False, highlight=False)
             console.print()
     if result.protections_off:
-        console.print("[yellow]Protections off in this run:[/] " + "; ".join(
-            f"{name} ({why})" for name, why in result.protections_off.items()), highlight=False)
+        console.print(
+            "[yellow]Protections off in this run:[/] "
+            + "; ".join(f"{name} ({why})" for name, why in result.protections_off.items()),
+            highlight=False,
+        )

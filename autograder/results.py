@@ -104,4 +104,3 @@ class Result:
         return {"student": self.student, "score": self.score, "max_score": self.max_score} | {
             "failed": [t.name for t in self.tests if not t.passed]
         }
-

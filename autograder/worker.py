@@ -193,11 +193,12 @@ class Unit:
         self.send({"event": "start", "case": case["id"]})
         tensors: dict[str, t.Tensor] = {}
         recorded: list = []
+        stand_ins: dict = {}
         args: list = []
         outcome: dict[str, Any]
         try:
             args = [self.argument(spec) for spec in case["args"]]
-            self.install_stand_ins(module, task, case, recorded)
+            self.install_stand_ins(module, task, case, recorded, stand_ins)
             t.manual_seed(case.get("seed", 0))
             start = time.perf_counter()
             value = function(*args)
@@ -207,10 +208,13 @@ class Unit:
             outcome = {"status": "error", "error": error_report(error, self.filename)}
         finally:
             _flush_output()
+        outcome["stand_in_calls"] = {name: stand_in.calls for name, stand_in in stand_ins.items()}
         if self.request["mode"] == "reference":
             outcome["calls"] = encode(recorded, tensors)
             outcome["args"] = encode([arg for arg in args if not isinstance(arg, t.nn.Module)], tensors)
-            outcome["str_tokens"] = [self.inputs.str_tokens.get(spec.get("cache"), []) for spec in case["args"]]
+            outcome["str_tokens"] = [
+                self.inputs.str_tokens.get(spec.get("cache"), []) for spec in case["args"]
+            ]
         self.send({"event": "result", "case": case["id"], "outcome": outcome}, tensors)
 
     def argument(self, spec: dict) -> Any:
@@ -220,7 +224,7 @@ class Unit:
             return self.inputs.fresh_cache(spec["cache"])
         return spec["value"]
 
-    def install_stand_ins(self, module, task: dict, case: dict, recorded: list) -> None:
+    def install_stand_ins(self, module, task: dict, case: dict, recorded: list, stand_ins: dict) -> None:
         """Other exercise functions the function calls: recorded (reference) or replayed (student)."""
         for name, parameters in task.get("stand_ins", {}).items():
             if self.request["mode"] == "reference":
@@ -229,7 +233,9 @@ class Unit:
                 setattr(module, name, Recorder(name, original, parameters, self.inputs, recorded))
             else:
                 replay = case.get("replay", {}).get(name, [])
-                setattr(module, name, Replayer(name, parameters, self.inputs, replay, self.stand_in_tensors))
+                stand_in = Replayer(name, parameters, self.inputs, replay, self.stand_in_tensors)
+                setattr(module, name, stand_in)
+                stand_ins[name] = stand_in
 
 
 def signatures(module) -> dict[str, list | None]:
@@ -301,23 +307,30 @@ class Recorder:
 
 
 class Replayer:
-    """Stands in for an exercise function while another is judged: returns what the reference's
-    function returned for the same arguments, so a bug in one function costs points only there."""
+    """Stands in for an exercise function while another is judged: returns, call by call, what the
+    reference's function returned for the same arguments, so a bug in one function costs points only
+    there. A call the reference did not make is an error that says so."""
 
     def __init__(self, name, parameters, inputs, replay, tensors):
-        self.name, self.parameters, self.inputs, self.replay = name, parameters, inputs, replay
+        self.name, self.parameters, self.inputs, self.replay = name, parameters, inputs, list(replay)
         self.tensors = tensors
+        self.calls = 0
 
     def __call__(self, *args, **kwargs):
         key = call_key(self.name, self.parameters, self.inputs, args, kwargs)
-        for call in self.replay:
-            if call["arguments"] == key:
-                return to_torch(call["result"], self.tensors)
-        expected = "; ".join(_show(call["arguments"]) for call in self.replay) or "no call at all"
-        raise RuntimeError(
-            f"in this test, {self.name} is the reference's, and the reference called it with "
-            f"{expected}, but it was called with {_show(key)}"
-        )
+        self.calls += 1
+        if self.calls > len(self.replay):
+            raise RuntimeError(
+                f"{self.name} was called {self.calls} times; the reference calls it "
+                f"{len(self.replay)} time(s) here: call it once and use its output"
+            )
+        call = self.replay[self.calls - 1]
+        if call["arguments"] != key:
+            raise RuntimeError(
+                f"in this test {self.name} is the reference's, which the reference called with "
+                f"{_show(call['arguments'])}, but it was called with {_show(key)}"
+            )
+        return to_torch(call["result"], self.tensors)
 
 
 def _show(arguments: dict) -> str:

@@ -107,7 +107,7 @@ def current_attn_detector(cache: ActivationCache) -> list[str]:
     shape [n_heads, query_pos, key_pos]. Take the number of layers and heads from `cache.model.cfg`
     (`n_layers`, `n_heads`), never from a global. A head counts when the mean, over all query
     positions, of the attention it pays to the query's own position (the main diagonal of its pattern)
-    is greater than 0.4. Heads are listed in order of layer, then head.
+    is greater than 0.4. The order of the list does not matter; each head appears at most once.
     """
     ### BEGIN SOLUTION
     cfg = cache.model.cfg
@@ -239,7 +239,7 @@ def induction_attn_detector(cache: ActivationCache) -> list[str]:
     size: `seq_len = (n_positions - 1) // 2`. Take the number of layers and heads from
     `cache.model.cfg`. A head counts when the mean of the attention on the diagonal `seq_len - 1`
     below the main one (each query's attention to the token after the previous copy of its own token)
-    is greater than 0.2. Heads are listed in order of layer, then head.
+    is greater than 0.2. The order of the list does not matter; each head appears at most once.
     """
     ### BEGIN SOLUTION
     cfg = cache.model.cfg
