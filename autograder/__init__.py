@@ -1,19 +1,25 @@
 """Induction-heads exercises and their sandboxed autograder.
 
-Attributes are imported lazily: `import autograder` stays cheap (the judge never pays for torch or
-transformer_lens), while `from autograder import load_model` works as expected.
+`import autograder` stays cheap: `load_model` and `check` import what they need when first used, so
+the judge never pays for torch or transformer_lens, and a submission that imports them inside the
+sandbox pulls in nothing of the grader.
 """
 
-from importlib import import_module
-
-_LAZY = {
-    "load_model": "autograder.models",
-}
-
-__all__ = list(_LAZY)
+from __future__ import annotations
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'autograder' has no attribute {name!r}")
+def load_model(name: str = "default", **options):
+    """The exercise's model: "default" (embedded, offline) or "arena" (the seed's, downloaded)."""
+    from autograder.models import load_model as load
+
+    return load(name, **options)
+
+
+def check(*functions: str, path=None):
+    """Grades your functions (the named ones, or all) in the sandbox and prints what to fix."""
+    from autograder.selfcheck import check as run
+
+    return run(*functions, path=path)
+
+
+__all__ = ["check", "load_model"]

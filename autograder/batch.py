@@ -19,6 +19,7 @@ from pathlib import Path
 from autograder import reporters
 from autograder.grader import Grader
 from autograder.results import Result
+from autograder.runner import Limits
 from autograder.submission import Submission, find, load
 
 LOG = "grading.log"
@@ -55,6 +56,7 @@ def grade_class(
     require_isolation: bool = True,
     progress: bool = True,
     html_dir: Path | None = None,
+    limits: Limits | None = None,
     on_result=None,
 ) -> Batch:
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,10 @@ def grade_class(
     log.flush()
     if todo:
         with Grader(
-            workers=min(workers, len(todo)), functions=functions, require_isolation=require_isolation
+            workers=min(workers, len(todo)),
+            functions=functions,
+            require_isolation=require_isolation,
+            limits=limits,
         ) as grader:
             free: queue.Queue[int] = queue.Queue()
             for index in range(len(grader.templates)):

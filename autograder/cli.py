@@ -74,6 +74,28 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="grade even where an isolation mechanism is unavailable (not on Linux, say)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="time limit of each call of a student's function (default 10)",
+    )
+    parser.add_argument(
+        "--memory",
+        type=float,
+        default=4.0,
+        metavar="GIB",
+        help="memory a submission may use, in GiB (default 4)",
+    )
+
+
+def _limits(args):
+    from autograder.runner import Limits
+
+    if args.timeout <= 0 or args.memory <= 0:
+        raise ValueError("--timeout and --memory must be positive")
+    return Limits(call_seconds=args.timeout, memory_bytes=int(args.memory * (1 << 30)))
 
 
 def _grade(args) -> int:
@@ -91,7 +113,9 @@ def _grade(args) -> int:
             raise ValueError(
                 f"--results takes one submission, got {len(found)}: use --results-dir for a class"
             )
-        with Grader(functions=args.only, require_isolation=not args.allow_unsandboxed) as grader:
+        with Grader(
+            functions=args.only, require_isolation=not args.allow_unsandboxed, limits=_limits(args)
+        ) as grader:
             result = grader.grade(load(found[0]))
             if args.html:
                 from autograder.html_report import write_html
@@ -108,6 +132,7 @@ def _grade(args) -> int:
             force=args.force,
             functions=args.only,
             require_isolation=not args.allow_unsandboxed,
+            limits=_limits(args),
             progress=not args.no_progress and sys.stderr.isatty(),
             html_dir=args.html,
             on_result=None if sys.stderr.isatty() and not args.no_progress else _print_line,
@@ -138,7 +163,7 @@ def _check(args) -> int:
 
     if not args.file.exists():
         raise ValueError(f"no such file: {args.file}")
-    with Grader(functions=args.only, require_isolation=False) as grader:
+    with Grader(functions=args.only, require_isolation=False, limits=_limits(args)) as grader:
         result = grader.grade(load(args.file))
     reporters.print_result(result)
     return 0

@@ -8,6 +8,8 @@ It holds no expected values and no reference code: inputs only.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch as t
 from tokenizers import Tokenizer, pre_tokenizers
@@ -68,10 +70,11 @@ def build_model(spec: dict) -> HookedTransformer:
 
 
 def fingerprint(model: HookedTransformer) -> tuple:
-    """Changes whenever a parameter, buffer, hook or config value of the model does."""
+    """Changes whenever a parameter, buffer, hook or config value of the model does (the config is
+    compared live: keep a deep copy of a fingerprint to compare later ones with)."""
     tensors = [*model.parameters(), *model.buffers()]
     hooks = sum(len(h._forward_hooks) + len(h._backward_hooks) for h in model.hook_dict.values())
-    return (tuple((x.data_ptr(), x._version) for x in tensors), hooks, repr(model.cfg))
+    return tuple((x.data_ptr(), x._version) for x in tensors), hooks, vars(model.cfg)
 
 
 def _str_tokens(model: HookedTransformer, tokens: t.Tensor) -> list[str]:
@@ -87,7 +90,7 @@ class Inputs:
         t.set_grad_enabled(False)
         self.specs = catalog["models"]
         self.models = {name: build_model(spec) for name, spec in self.specs.items()}
-        self.fingerprints = {name: fingerprint(model) for name, model in self.models.items()}
+        self.fingerprints = {name: copy.deepcopy(fingerprint(model)) for name, model in self.models.items()}
         self.str_tokens: dict[str, list[str]] = {}  # the tokens behind each cache, for the judge's reports
         self.caches = {
             key: (spec["model"], self._patterns(key, spec, tensors))
@@ -100,7 +103,7 @@ class Inputs:
             if fingerprint(model) != self.fingerprints[name]:
                 with t.no_grad():
                     self.models[name] = build_model(self.specs[name])
-                self.fingerprints[name] = fingerprint(self.models[name])
+                self.fingerprints[name] = copy.deepcopy(fingerprint(self.models[name]))
 
     def _patterns(self, key: str, spec: dict, tensors: dict[str, t.Tensor]) -> dict[str, t.Tensor]:
         model = self.models[spec["model"]]

@@ -93,7 +93,8 @@ class Template:
         `workdir` is a private directory for the units' scratch directories."""
         self.limits, self.workdir = limits, workdir
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.log = open(log or os.devnull, "ab")
+        self.log_path = log or workdir / f"template-{id(self):x}.log"
+        self.log = open(self.log_path, "ab")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("INDUCTION_GRADER", "GRADESCOPE"))}
         env.update(
             PYTHONWARNINGS="ignore",
@@ -142,7 +143,9 @@ class Template:
                 self.channel.fill()
             except (EOFError, OSError):
                 code = self.process.wait()
-                raise TemplateFailed(f"the worker template exited with status {code}") from None
+                raise TemplateFailed(
+                    f"the worker template exited with status {code}:\n{self.log_tail()}"
+                ) from None
         document, _ = self.channel.frames.pop(0)
         if document.get("event") != event:
             raise TemplateFailed(f"the worker template said {document!r}, expected {event!r}")
@@ -268,6 +271,13 @@ class Template:
             result.outcomes[str(document.get("case"))] = outcome
             return now + self.limits.call_seconds, None
         return now + (self.limits.import_seconds if result.importing else self.limits.call_seconds), running
+
+    def log_tail(self, lines: int = 15) -> str:
+        """The end of what the template printed (its errors, when it fails to start)."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
 
     def close(self) -> None:
         try:

@@ -7,9 +7,10 @@
 # activations, and four detectors that find heads by their attention patterns: heads that attend to the
 # current token, to the previous token, to the first token, and induction heads.
 #
-# Check your work at any time with `python -m autograder check` (or `check("function_name")` in this
-# notebook). The model is the project's embedded default model, which works offline;
-# `load_model("arena")` loads the original ARENA model when its weights can be downloaded.
+# Check your work at any time: `check("function_name")` in this notebook (as the cells after each
+# exercise do), or `python -m autograder check` or `pytest exercises/` in a terminal. The model is
+# the project's embedded default model, which works offline; `load_model("arena")` loads the
+# original ARENA model when its weights can be downloaded.
 
 # %%
 import circuitsvis as cv
@@ -21,7 +22,7 @@ from jaxtyping import Float, Int
 from torch import Tensor
 from transformer_lens import ActivationCache, HookedTransformer
 
-from autograder import load_model
+from autograder import check, load_model
 
 # Saves computation time: nothing in these exercises needs gradients.
 t.set_grad_enabled(False)
@@ -140,6 +141,7 @@ if MAIN:
     print("Heads attending to current token  = ", ", ".join(current_attn_detector(cache)))
     print("Heads attending to previous token = ", ", ".join(prev_attn_detector(cache)))
     print("Heads attending to first token    = ", ", ".join(first_attn_detector(cache)))
+    check("current_attn_detector", "prev_attn_detector", "first_attn_detector")
 
 
 # %% [markdown]
@@ -192,6 +194,7 @@ if MAIN:
     print(f"Performance on the first half: {log_probs[:seq_len].mean():.3f}")
     print(f"Performance on the second half: {log_probs[seq_len:].mean():.3f}")
     plot_loss_difference(log_probs, rep_str, seq_len).show()
+    check("generate_repeated_tokens", "run_and_cache_model_repeated_tokens")
 
 
 # %% [markdown]
@@ -218,5 +221,6 @@ def induction_attn_detector(cache: ActivationCache) -> list[str]:
 # %%
 if MAIN:
     print("Induction heads = ", ", ".join(induction_attn_detector(rep_cache)))
+    check("induction_attn_detector")
     for layer in range(model.cfg.n_layers):
         display(show_attention(rep_str, rep_cache, layer))

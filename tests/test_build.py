@@ -10,7 +10,9 @@ from autograder import build, paths
 def test_generated_files_are_up_to_date():
     rendered = build.render(build.SOURCE.read_text())
     for relative, text in rendered.items():
-        assert (paths.ROOT / relative).read_text() == text, f"{relative} is stale: run python -m autograder.build"
+        assert (paths.ROOT / relative).read_text() == text, (
+            f"{relative} is stale: run python -m autograder.build"
+        )
 
 
 def test_stubs_keep_docstrings_and_drop_every_solution():

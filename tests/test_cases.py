@@ -19,8 +19,12 @@ def test_planted_patterns_are_causal_attention():
 def test_planted_heads_sit_just_above_and_below_each_threshold():
     specs, tensors, _ = cases.caches()
     layers = [tensors[ref] for ref in specs["planted-near-a"]["patterns"]]
-    for kind, function in [("current", "current_attn_detector"), ("prev", "prev_attn_detector"),
-                           ("first", "first_attn_detector"), ("induction", "induction_attn_detector")]:
+    for kind, function in [
+        ("current", "current_attn_detector"),
+        ("prev", "prev_attn_detector"),
+        ("first", "first_attn_detector"),
+        ("induction", "induction_attn_detector"),
+    ]:
         plants = cases._near_plants(0)
         for label, (planted_kind, mean) in plants.items():
             if planted_kind != kind:

@@ -11,8 +11,10 @@ from autograder.results import Result, TestResult
 def results():
     passed = TestResult("f: works", "f", 2.0, 2.0)
     failed = TestResult("g: also works, with a comma", "g", 0.0, 3.0, "On input x: expected 1, got 2")
-    return [Result("bob", [passed, failed], "printed <stuff>", 0.5),
-            Result("alice", [TestResult("f: works", "f", 0.0, 2.0, "raised"), failed], "", 0.25)]
+    return [
+        Result("bob", [passed, failed], "printed <stuff>", 0.5),
+        Result("alice", [TestResult("f: works", "f", 0.0, 2.0, "raised"), failed], "", 0.25),
+    ]
 
 
 def test_gradescope_json_has_the_fields_gradescope_reads(tmp_path):

@@ -6,11 +6,14 @@ from autograder.submission import find, load, notebook_to_script
 
 
 def test_notebook_code_cells_in_order_with_magics_commented():
-    notebook = {"cells": [
-        {"cell_type": "markdown", "source": ["# title"]},
-        {"cell_type": "code", "source": ["%matplotlib inline\n", "x = 1"]},
-        {"cell_type": "code", "source": "!pip install foo\ny = x + 1"},
-    ], "nbformat": 4}
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# title"]},
+            {"cell_type": "code", "source": ["%matplotlib inline\n", "x = 1"]},
+            {"cell_type": "code", "source": "!pip install foo\ny = x + 1"},
+        ],
+        "nbformat": 4,
+    }
     script = notebook_to_script(json.dumps(notebook))
     assert script.index("x = 1") < script.index("y = x + 1")
     assert "# %matplotlib inline" in script and "# !pip install foo" in script

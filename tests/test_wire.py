@@ -53,22 +53,32 @@ def test_pickle_bytes_are_never_unpickled():
 
 def test_decode_builds_only_plain_values():
     arrays = {"t0": np.zeros((1, 3), np.int64)}
-    document = {"type": "tuple", "items": [{"type": "tensor", "ref": "t0", "dtype": "int64", "device": "cpu"},
-                                           {"type": "object", "class": "Evil", "repr": "x" * 10_000}, 3, "s"]}
+    document = {
+        "type": "tuple",
+        "items": [
+            {"type": "tensor", "ref": "t0", "dtype": "int64", "device": "cpu"},
+            {"type": "object", "class": "Evil", "repr": "x" * 10_000},
+            3,
+            "s",
+        ],
+    }
     value = wire.decode(document, arrays)
     assert isinstance(value, tuple) and isinstance(value[0], wire.Tensor) and value[0].shape == (1, 3)
     assert isinstance(value[1], wire.Opaque) and len(value[1].text) <= 500
     assert value[2:] == (3, "s")
 
 
-@pytest.mark.parametrize("document", [
-    {"type": "tensor", "ref": "missing"},
-    {"type": "list", "items": "not a list"},
-    {"type": "dict", "items": [[1, 2, 3]]},
-    {"type": "bogus"},
-    [1, 2],  # an untagged list
-    {"no": "type"},
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"type": "tensor", "ref": "missing"},
+        {"type": "list", "items": "not a list"},
+        {"type": "dict", "items": [[1, 2, 3]]},
+        {"type": "bogus"},
+        [1, 2],  # an untagged list
+        {"no": "type"},
+    ],
+)
 def test_decode_refuses_malformed_values(document):
     with pytest.raises(wire.WireError):
         wire.decode(document, {})
@@ -84,8 +94,13 @@ def test_decode_refuses_deep_nesting():
 
 def test_encode_decoded_inverts_decode():
     arrays = {"t0": np.arange(4, dtype=np.float32)}
-    document = {"type": "list", "items": [{"type": "tensor", "ref": "t0", "dtype": "float32", "device": "cpu"},
-                                          {"type": "dict", "items": [["a", None]]}]}
+    document = {
+        "type": "list",
+        "items": [
+            {"type": "tensor", "ref": "t0", "dtype": "float32", "device": "cpu"},
+            {"type": "dict", "items": [["a", None]]},
+        ],
+    }
     value = wire.decode(document, arrays)
     again: dict = {}
     encoded = wire.encode_decoded(value, again)

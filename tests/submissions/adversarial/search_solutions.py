@@ -28,7 +28,8 @@ for root, dirs, files in os.walk("/"):
             except OSError:
                 pass
 for module in list(sys.modules):
-    if "solution" in module or module.endswith(("checks", "judge", "reference")):
+    judge_side = ("autograder.checks", "autograder.judge", "autograder.reference", "autograder.grader")
+    if "solution" in module or module in judge_side:
         found.append("module " + module)
 for obj in gc.get_objects():
     if isinstance(obj, dict) and "expected" in obj and "outcomes" in obj:
