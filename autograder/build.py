@@ -53,6 +53,7 @@ TEST_CELL = """\
 # from inside the notebook's kernel.
 ### BEGIN HIDDEN TESTS
 from autograder.nbgrader_tests import grade_cell
+
 grade_cell("{function}")
 ### END HIDDEN TESTS"""
 
