@@ -129,10 +129,20 @@ def gen_bos(case: Case, got, want) -> str | None:
     return None
 
 
-def gen_repeats(case: Case, got, want) -> str | None:
-    rows = _rows(got)
+def _drawn(rows: np.ndarray | None, case: Case) -> str | None:
+    """What keeps `rows` from being a random draw that property checks can be passed on, if anything:
+    a constant tensor repeats itself and lies in any range, but earns nothing for it."""
     if rows is None:
         return "no tokens to look at (see the shape test)"
+    if case.extra["seq_len"] >= 5 and any(len(np.unique(row[1:])) < 2 for row in rows):
+        return f"the tokens {fmt(rows[0])} are not random: draw them with t.randint"
+    return None
+
+
+def gen_repeats(case: Case, got, want) -> str | None:
+    rows = _rows(got)
+    if problem := _drawn(rows, case):
+        return problem
     body = rows[:, 1:] if rows.shape[1] % 2 else rows  # with or without a leading BOS
     half = body.shape[1] // 2
     first, second = body[:, :half], body[:, half:]
@@ -143,8 +153,8 @@ def gen_repeats(case: Case, got, want) -> str | None:
 
 def gen_range(case: Case, got, want) -> str | None:
     rows = _rows(got)
-    if rows is None:
-        return "no tokens to look at (see the shape test)"
+    if problem := _drawn(rows, case):
+        return problem
     vocab = d_vocab(case.extra["model"])
     if rows.min() < 0 or rows.max() >= vocab:
         return (
@@ -158,6 +168,8 @@ def gen_device(case: Case, got, want) -> str | None:
     tokens = _tokens(got)
     if isinstance(tokens, str):
         return tokens
+    if problem := _drawn(_rows(tokens), case):
+        return problem
     if tokens.device != want["value"].device:
         return f"on device {tokens.device}, expected model.cfg.device ({want['value'].device})"
     return None
@@ -168,14 +180,18 @@ def gen_not_reseeded(pairs) -> str | None:
     for case, got, _ in pairs:
         key = (case.extra["model"], case.extra["seq_len"], case.extra["batch"])
         by_input.setdefault(key, []).append((case, got))
+    compared = 0
     for group in by_input.values():
         for (a, got_a), (b, got_b) in zip(group, group[1:], strict=False):
             if isinstance(got_a, Tensor) and isinstance(got_b, Tensor) and got_a.shape == got_b.shape:
+                compared += 1
                 if np.array_equal(got_a.values, got_b.values):
                     return (
                         f"the same tokens under torch seeds {a.seed} and {b.seed}: draw from torch's global "
                         "generator as it is, without calling t.manual_seed (the grader seeds it)"
                     )
+    if not compared:
+        return "no two tensors of tokens came back to compare across seeds (see the tests above)"
     return None
 
 
@@ -555,10 +571,6 @@ def _not_model(name: str) -> Callable[[Case], bool]:
     return lambda case: case.extra.get("model") != name
 
 
-def runs(case: Case, got, want) -> str | None:
-    return None  # a case that raised never gets here: the judge reports its error
-
-
 def detector_tests(name: str) -> list[Test]:
     text = name != "induction_attn_detector"  # the induction detector's input is always repeated tokens
     return [
@@ -598,8 +610,13 @@ TESTS: list[Test] = [
     *detector_tests("current_attn_detector"),
     *detector_tests("prev_attn_detector"),
     *detector_tests("first_attn_detector"),
-    Test(G, "runs without errors on every input", 2, every, runs),
-    Test(G, "returns an int64 tensor of shape [batch, 1 + 2 * seq_len]", 3, every, gen_shape),
+    Test(
+        G,
+        "runs without errors and returns an int64 tensor of shape [batch, 1 + 2 * seq_len]",
+        5,
+        every,
+        gen_shape,
+    ),
     Test(G, "every row starts with the BOS token", 2, every, gen_bos),
     Test(G, "the second half repeats the first half", 3, every, gen_repeats),
     Test(G, "token ids lie in [0, d_vocab) of the model given", 2, every, gen_range),
@@ -615,8 +632,7 @@ TESTS: list[Test] = [
         _not_model("default"),
         gen_exact,
     ),
-    Test(R, "runs without errors on every input", 2, every, runs),
-    Test(R, "returns (tokens, logits, cache) in that order", 3, every, run_order),
+    Test(R, "runs without errors and returns (tokens, logits, cache) in that order", 5, every, run_order),
     Test(R, "the tokens are those generate_repeated_tokens returns", 3, every, run_tokens, with_outcome=True),
     Test(R, "the logits are the model's output on those tokens", 4, every, run_logits),
     Test(R, "the cache holds that run's attention patterns, batch dimension kept", 4, every, run_cache),

@@ -40,8 +40,8 @@ def test_no_planted_score_is_within_the_margin_of_a_threshold():
     for spec in specs.values():
         for ref in spec.get("patterns", []):
             for head in tensors[ref]:
-                for function, score in cases.scores(head).items():
-                    assert abs(score - cases.THRESHOLDS[function]) >= cases.MARGIN
+                for score in cases.scores(head).values():
+                    assert min(abs(score - 0.2), abs(score - 0.4)) >= cases.MARGIN
 
 
 def test_catalog_is_deterministic():

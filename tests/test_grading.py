@@ -206,3 +206,53 @@ def test_command_line_refuses_bad_input_with_a_clear_message(tmp_path):
         timeout=60,
     )
     assert done.returncode == 2 and "no such file or folder" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_input_has_a_score_on_a_threshold(grader):
+    """On a score within a hair of its threshold, float32 and float64 detectors could disagree: no
+    correct detector may lose points for that, on the real models' caches as on planted ones."""
+    from autograder.checks import patterns_of
+
+    closest = 1.0
+    for case in cases.all_cases():
+        if case.function not in cases.DETECTORS:
+            continue
+        for layer in patterns_of(grader.reference.outcomes[case.id]):
+            for head in layer:
+                closest = min(
+                    closest, abs(cases.scores(head)[case.function] - cases.THRESHOLDS[case.function])
+                )
+    assert closest > 1e-3
+
+
+def test_a_constant_answer_fails_every_detector_test_but_the_format(grader):
+    """Each comparison test has inputs with different answers, none of them empty for a one-input
+    test, so returning the same list every time (even []) passes none of them."""
+    from autograder.checks import det_matches, tests_of
+
+    for function in cases.DETECTORS:
+        for test in tests_of(function):
+            if test.per_case is not det_matches:
+                continue
+            answers = [
+                frozenset(grader.reference.outcomes[c.id]["value"])
+                for c in cases.all_cases()
+                if c.function == function and test.selects(c)
+            ]
+            assert len(set(answers)) >= 2 or (len(answers) == 1 and answers[0]), test.title
+
+
+def test_garbage_of_the_right_shape_earns_nothing_on_generate(grader, solution_source):
+    source = (
+        solution_source
+        + """
+
+def generate_repeated_tokens(model, seq_len, batch=1):
+    return t.zeros(batch, 1 + 2 * seq_len, dtype=t.int64)
+"""
+    )
+    result = grade_source(grader, source)
+    passed = {t.name for t in result.tests if t.function == "generate_repeated_tokens" and t.passed}
+    assert passed <= {
+        "generate_repeated_tokens: runs without errors and returns an int64 tensor of shape [batch, 1 + 2 * seq_len]"
+    }

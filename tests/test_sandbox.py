@@ -192,7 +192,10 @@ def test_nothing_is_written_outside_the_scratch_directory(attack):
     assert not Path(os.path.expanduser("~/written-by-student")).exists()
     assert not Path(f"/tmp/written-by-student-{attack['tag']}").exists()
     assert not (attack["results"] / "written-by-student.json").exists()
-    assert "WROTE" not in result_of(attack, "write_outside").output
+    written = [
+        line for line in result_of(attack, "write_outside").output.splitlines() if line.startswith("WROTE")
+    ]
+    assert all("/unit-" in line for line in written)  # only inside its own scratch directory (its HOME)
 
 
 def test_no_network_not_even_loopback(attack):

@@ -14,12 +14,12 @@ class Liar(torch.Tensor):
 
 
 def generate_repeated_tokens(model, seq_len, batch=1):
-    return torch.zeros(batch, 1 + 2 * seq_len, dtype=torch.int64).as_subclass(Liar)
+    return torch.zeros(batch, seq_len).as_subclass(Liar)  # wrong shape and dtype, but "equal" to anything
 
 
 def run_and_cache_model_repeated_tokens(model, seq_len, batch=1):
-    tokens = generate_repeated_tokens(model, seq_len, batch)
-    logits = torch.zeros(batch, tokens.shape[1], model.cfg.d_vocab).as_subclass(Liar)
+    tokens = torch.zeros(batch, seq_len).as_subclass(Liar)
+    logits = torch.zeros(batch, seq_len, 3).as_subclass(Liar)
     return tokens, logits, {"pattern": logits}
 
 
