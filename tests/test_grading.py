@@ -252,7 +252,5 @@ def generate_repeated_tokens(model, seq_len, batch=1):
 """
     )
     result = grade_source(grader, source)
-    passed = {t.name for t in result.tests if t.function == "generate_repeated_tokens" and t.passed}
-    assert passed <= {
-        "generate_repeated_tokens: runs without errors and returns an int64 tensor of shape [batch, 1 + 2 * seq_len]"
-    }
+    passed = [t.name for t in result.tests if t.function == "generate_repeated_tokens" and t.passed]
+    assert len(passed) <= 1 and all("returns an int64 tensor of shape" in name for name in passed)
