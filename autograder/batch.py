@@ -68,6 +68,7 @@ def grade_class(
         previous = None if force else current(results_dir / f"{submission.student}.json", submission)
         if previous and html_dir and not (html_dir / f"{submission.student}.html").exists():
             previous = None  # its feedback page is missing: grade again to make it
+        if previous:
             done[submission.student] = previous
         else:
             todo.append(submission)
