@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 from conftest import SUBMISSIONS
 
-from autograder import cases
-from autograder import checks
+from autograder import cases, checks
 from autograder.results import Result
 
 CORRECT = sorted((SUBMISSIONS / "correct").iterdir())
 WRONG = sorted((SUBMISSIONS / "wrong").glob("*.py"))
-BROKEN = [SUBMISSIONS / "broken" / name for name in ("syntax_error.py", "missing_module.py", "toplevel_demo.py")]
+BROKEN = [
+    SUBMISSIONS / "broken" / name for name in ("syntax_error.py", "missing_module.py", "toplevel_demo.py")
+]
 
 
 def make_class(folder: Path, size: int = 36) -> dict[str, tuple[str, Path]]:
@@ -42,9 +43,23 @@ def make_class(folder: Path, size: int = 36) -> dict[str, tuple[str, Path]]:
 
 def grade(folder: Path, results: Path, *extra: str, tag: str = "") -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "autograder", "grade", str(folder), "--results-dir", str(results), "--workers", "2",
-         "--no-progress", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, IG_BATCH_TAG=tag),
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(folder),
+            "--results-dir",
+            str(results),
+            "--workers",
+            "2",
+            "--no-progress",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, IG_BATCH_TAG=tag),
     )
 
 
@@ -75,9 +90,16 @@ def test_a_class_is_graded_into_results_gradebook_and_log(tmp_path):
             for function in cases.EXERCISES:
                 columns = [float(row[t.title]) for t in checks.tests_of(function)]
                 if function == wrong:
-                    assert sum(columns) < sum(t.points for t in checks.tests_of(function)), (student, source.name)
+                    assert sum(columns) < sum(t.points for t in checks.tests_of(function)), (
+                        student,
+                        source.name,
+                    )
                 else:
-                    assert columns == [t.points for t in checks.tests_of(function)], (student, source.name, function)
+                    assert columns == [t.points for t in checks.tests_of(function)], (
+                        student,
+                        source.name,
+                        function,
+                    )
     log = (tmp_path / "results" / "grading.log").read_text()
     assert "36 to grade" in log
     assert all(f"{student}:" in log for student in students)
@@ -142,13 +164,29 @@ def test_two_submissions_for_one_student_are_refused(tmp_path):
 @pytest.mark.parametrize("threshold, status", [(100, 1), (0, 0)])
 def test_fail_under_sets_the_exit_status(tmp_path, threshold, status):
     done = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(WRONG[0]), "--results", str(tmp_path / "r.json"),
-         "--junit", str(tmp_path / "junit.xml"), "--fail-under", str(threshold), "--only",
-         wrong_function(WRONG[0])],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            str(WRONG[0]),
+            "--results",
+            str(tmp_path / "r.json"),
+            "--junit",
+            str(tmp_path / "junit.xml"),
+            "--fail-under",
+            str(threshold),
+            "--only",
+            wrong_function(WRONG[0]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == status, done.stderr[-2000:]
-    assert (tmp_path / "junit.xml").read_text().count("<testcase") == len(checks.tests_of(wrong_function(WRONG[0])))
+    assert (tmp_path / "junit.xml").read_text().count("<testcase") == len(
+        checks.tests_of(wrong_function(WRONG[0]))
+    )
 
 
 def _processes_with(text: str) -> list[int]:
