@@ -34,6 +34,7 @@ MAIN = __name__ == "__main__"
 # %% [markdown]
 # ## Helpers (provided, nothing to write here)
 
+
 # %%
 def to_numpy(tensor) -> np.ndarray:
     """Converts a tensor, list, tuple, number or array to a numpy array."""
@@ -100,6 +101,7 @@ if MAIN:
 # Look at the attention patterns above. Some heads mostly attend to the current token, some to the
 # previous token, some to the first token. Write a detector for each kind.
 
+
 # %%
 def current_attn_detector(cache: ActivationCache) -> list[str]:
     """Returns the heads that attend mostly to the current token, as "layer.head" strings, e.g. ["0.9"].
@@ -150,6 +152,7 @@ if MAIN:
 # On a sequence of random tokens repeated twice, a model with induction heads predicts the second half
 # far better than the first. Write the function that makes such sequences, and one that runs the model
 # on them and caches the activations.
+
 
 # %%
 def generate_repeated_tokens(
@@ -202,6 +205,7 @@ if MAIN:
 #
 # An induction head at a token of the second half attends to the token just after that token's
 # previous occurrence, `seq_len - 1` positions back.
+
 
 # %%
 def induction_attn_detector(cache: ActivationCache) -> list[str]:
