@@ -21,9 +21,14 @@ from autograder.runner import RawResults
 from autograder.wire import Tensor
 
 LOSS_CASE = "run_and_cache_model_repeated_tokens/default-s0-L50-b1"
+# Which detectors' heads to show on which input: the text for the first three, repeated tokens for
+# the induction heads (the seed notebook's own pairing).
 ATTENTION_CASES = {
-    "text-default": "the seed's text",
-    "repeated-default-50": "repeated random tokens (seq_len 50)",
+    "text-default": (
+        "the seed's text",
+        ("current_attn_detector", "prev_attn_detector", "first_attn_detector"),
+    ),
+    "repeated-default-50": ("repeated random tokens (seq_len 50)", ("induction_attn_detector",)),
 }
 KINDS = {
     "current_attn_detector": "current-token",
@@ -38,7 +43,7 @@ table { border-collapse: collapse; width: 100%; }
 td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; vertical-align: top; }
 .pass { color: #1a7f37; font-weight: bold; } .fail { color: #cf222e; font-weight: bold; }
 pre { white-space: pre-wrap; margin: 0; font-size: 0.85em; }
-.plots { display: flex; gap: 1em; } .plots > div { flex: 1; min-width: 0; }
+.plots { display: flex; flex-wrap: wrap; gap: 1em; }
 """
 
 
@@ -60,8 +65,14 @@ def render(result: Result, raw: RawResults | None, reference: Reference) -> str:
     body = "\n".join(parts)
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(result.student)}</title>"
-        f"<style>{STYLE}</style></head><body>{body}</body></html>"
+        f"<style>{STYLE}</style><script>{_plotly_js()}</script></head><body>{body}</body></html>"
     )
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
 
 
 def _table(result: Result) -> str:
@@ -76,7 +87,7 @@ def _table(result: Result) -> str:
     return "<table><tr><th></th><th>points</th><th>test</th></tr>" + "".join(rows) + "</table>"
 
 
-def _loss_figure(tokens: np.ndarray, logits: np.ndarray, title: str, include_js: bool) -> str:
+def _loss_figure(tokens: np.ndarray, logits: np.ndarray, title: str) -> str:
     """The seed's plot_loss_difference, for one sequence, as embeddable HTML."""
     import plotly.express as px
 
@@ -103,7 +114,12 @@ def _loss_figure(tokens: np.ndarray, logits: np.ndarray, title: str, include_js:
         y=1.08,
         showarrow=False,
     )
-    return fig.to_html(full_html=False, include_plotlyjs="inline" if include_js else False)
+    return fig.to_html(
+        full_html=False,
+        include_plotlyjs=False,  # plotly.js is in the page's head, once
+        default_width="560px",  # fixed: each figure is laid out as it is parsed
+        config={"responsive": True},
+    )
 
 
 def _loss_plots(raw: RawResults | None, reference: Reference) -> str:
@@ -120,13 +136,13 @@ def _loss_plots(raw: RawResults | None, reference: Reference) -> str:
             and logits.values.ndim == 3
             and logits.shape[:2] == tokens.shape
         ):
-            theirs = _loss_figure(tokens.values.astype(np.int64), logits.values, "Yours", include_js=False)
+            theirs = _loss_figure(tokens.values.astype(np.int64), logits.values, "Yours")
     elif got:
         error = got["error"]
         theirs = (
             f"<p>No plot: {html.escape(error.get('type', ''))}: {html.escape(error.get('message', ''))}</p>"
         )
-    reference_plot = _loss_figure(want[0].values, want[1].values, "The reference's", include_js=True)
+    reference_plot = _loss_figure(want[0].values, want[1].values, "The reference's")
     return f"<div class='plots'><div>{reference_plot}</div><div>{theirs}</div></div>"
 
 
@@ -134,9 +150,10 @@ def _attention(raw: RawResults | None, reference: Reference) -> str:
     import circuitsvis as cv
 
     sections = []
-    for key, words in ATTENTION_CASES.items():
+    for key, (words, functions) in ATTENTION_CASES.items():
         rows = []  # (label, layer, head)
-        for function, kind in KINDS.items():
+        for function in functions:
+            kind = KINDS[function]
             case_id = f"{function}/{key}"
             if case_id not in reference.outcomes:
                 continue
@@ -158,13 +175,12 @@ def _attention(raw: RawResults | None, reference: Reference) -> str:
                 rows.append((f"{label}: {kind} head, {note}", *map(int, label.split("."))))
         if not rows:
             continue
-        sample = reference.outcomes[
-            f"current_attn_detector/{key}" if "text" in key else f"induction_attn_detector/{key}"
-        ]
+        sample = reference.outcomes[f"{functions[0]}/{key}"]
         patterns = [p.values for p in sample["args"][0].patterns]
         tokens = sample.get("str_tokens", [[]])[0] or [str(i) for i in range(patterns[0].shape[-1])]
-        attention = np.stack([patterns[layer][head] for _, layer, head in rows])
+        # Three decimals are plenty to see a pattern, and keep the page a few MB smaller.
+        attention = np.stack([patterns[layer][head] for _, layer, head in rows]).round(3)
         view = cv.attention.attention_patterns(tokens=list(tokens), attention=attention)
         legend = "".join(f"<li>Head {i}: {html.escape(label)}</li>" for i, (label, _, _) in enumerate(rows))
-        sections.append(f"<h3>On {words} (default model)</h3><ol start='0'>{legend}</ol>{view.local_src}")
+        sections.append(f"<h3>On {words} (default model)</h3><ul>{legend}</ul>{view.local_src}")
     return "\n".join(sections) or "<p>No heads to show.</p>"

@@ -132,7 +132,8 @@ def _output(failures: list[str], hint: str | None) -> str:
         return ""
     lines = failures[:SHOWN]
     if len(failures) > SHOWN:
-        lines.append(f"(and {len(failures) - SHOWN} more inputs)")
+        more = len(failures) - SHOWN
+        lines.append(f"(and {more} more input{'s' if more > 1 else ''})")
     if hint:
         lines.append(f"Likely mistake: {hint}.")
     return "\n".join(lines)
