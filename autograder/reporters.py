@@ -110,10 +110,15 @@ def print_result(result: Result, console=None) -> None:
         mark = "[green]PASS[/]" if test.passed else "[red]FAIL[/]"
         table.add_row(mark, f"{test.score:g}/{test.max_score:g}", test.name)
     console.print(table)
+    hinted = set()  # a function's likely mistake is the same in each of its tests: say it once
     for test in result.tests:
         if not test.passed and test.output:
+            lines = test.output.splitlines()
+            if test.function in hinted:
+                lines = [line for line in lines if not line.startswith("Likely mistake:")]
+            hinted |= {test.function} if any(line.startswith("Likely mistake:") for line in lines) else set()
             console.print(f"[bold red]{test.name}[/]", highlight=False)
-            console.print(test.output, markup=False, highlight=False)
+            console.print("\n".join(lines), markup=False, highlight=False)
             console.print()
     if result.protections_off:
         console.print(
