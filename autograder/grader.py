@@ -92,8 +92,10 @@ class Grader:
         if not self.sandboxed:
             return {name: "switched off" for name in ("network", "privileges", "processes", "filesystem")}
         off = dict(self.templates[0].off)
-        probe = run_submission(self.templates[0], {"mode": "student", "functions": []}, "")
-        off.update(probe.off)  # what each worker could switch on for itself
+        probe = self.templates[0].run({"mode": "student", "functions": []}, "")  # a worker that runs nothing
+        if probe.problem:
+            raise TemplateFailed(f"a worker could not start: {probe.problem}\n{self.templates[0].log_tail()}")
+        off.update(probe.off)  # what each worker could switch on for itself: PID namespace, Landlock, limits
         return off
 
     def grade(self, submission: Submission, worker: int = 0) -> Result:

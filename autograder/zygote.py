@@ -87,10 +87,12 @@ def main() -> None:
 
 def wait(channel: wire.Channel, pid: int) -> int:
     """Waits for the unit's process S, killing it if the judge asks; returns its exit status."""
-    pidfd = os.pidfd_open(pid)
+    # A pidfd wakes us the moment S ends; without one (not Linux), poll for it every 20 ms.
+    pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
     try:
         while True:
-            ready, _, _ = select.select([channel.sock, pidfd], [], [])
+            watched = [channel.sock] + ([pidfd] if pidfd is not None else [])
+            ready, _, _ = select.select(watched, [], [], None if pidfd is not None else 0.02)
             if channel.sock in ready:
                 try:
                     channel.fill()
@@ -101,11 +103,13 @@ def wait(channel: wire.Channel, pid: int) -> int:
                 if any(frame.get("event") == "kill" for frame, _ in channel.frames):
                     os.kill(pid, signal.SIGKILL)
                 channel.frames = [f for f in channel.frames if f[0].get("event") != "kill"]
-            if pidfd in ready:
-                _, status = os.waitpid(pid, 0)
-                return os.waitstatus_to_exitcode(status)
+            if pidfd is None or pidfd in ready:
+                done, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
+                if done:
+                    return os.waitstatus_to_exitcode(status)
     finally:
-        os.close(pidfd)
+        if pidfd is not None:
+            os.close(pidfd)
 
 
 def supervise(request: dict, fds: list[int], inputs, stand_in_tensors, settings: dict, off: dict) -> None:

@@ -254,3 +254,21 @@ def generate_repeated_tokens(model, seq_len, batch=1):
     result = grade_source(grader, source)
     passed = [t.name for t in result.tests if t.function == "generate_repeated_tokens" and t.passed]
     assert len(passed) <= 1 and all("returns an int64 tensor of shape" in name for name in passed)
+
+
+def test_grading_refuses_to_run_unsandboxed_unless_allowed(private_cache):
+    from autograder.grader import Grader, IsolationUnavailable
+
+    with pytest.raises(IsolationUnavailable, match="--allow-unsandboxed"):
+        Grader(sandboxed=False)
+    with Grader(sandboxed=False, require_isolation=False, functions=["prev_attn_detector"]) as grader:
+        result = grader.grade(load(paths.SOLUTION))
+    assert result.score == 15  # still graded in a separate process, and says what was off
+    assert set(result.protections_off) == {"network", "privileges", "processes", "filesystem"}
+
+
+def test_every_protection_is_on_here(grader):
+    """On this Linux machine the full sandbox must come up: none of its mechanisms is reported off."""
+    assert grader.protections_off == {}
+    result = grader.grade(load(paths.SOLUTION))
+    assert result.protections_off == {}
