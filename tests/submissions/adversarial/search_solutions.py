@@ -8,7 +8,8 @@ import sys
 
 found = []
 for path in ["{{ROOT}}/solutions/induction_heads.py", "{{ROOT}}/autograder/checks.py",
-             "{{ROOT}}/autograder/cases.py", "{{ROOT}}/tests/test_sandbox.py", "{{CACHE}}"]:
+             "{{ROOT}}/autograder/cases.py", "{{ROOT}}/tests/test_sandbox.py", "{{CACHE}}", "/etc/shadow",
+             "/proc/1/environ"]:
     try:
         if os.path.isdir(path):
             for root, _, files in os.walk(path):
