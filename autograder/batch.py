@@ -46,8 +46,13 @@ def current(path: Path, submission: Submission) -> Result | None:
     return result if result.submission_digest == digest(submission) else None
 
 
-def grade_class(
-    paths: list[Path],
+def grade_class(paths: list[Path], results_dir: Path, **options) -> Batch:
+    """Grades the submissions found in `paths` (see `submission.find`); options as `grade_submissions`."""
+    return grade_submissions([load(p) for p in find(paths)], results_dir, **options)
+
+
+def grade_submissions(
+    submissions: list[Submission],
     results_dir: Path,
     *,
     workers: int = 2,
@@ -60,7 +65,6 @@ def grade_class(
     on_result=None,
 ) -> Batch:
     results_dir.mkdir(parents=True, exist_ok=True)
-    submissions = [load(p) for p in find(paths)]
     _refuse_duplicates(submissions)
     done: dict[str, Result] = {}
     todo = []

@@ -1,4 +1,4 @@
-"""Command line: `python -m autograder {demo,grade,check} ...` (see README.md)."""
+"""Command line: `python -m autograder {demo,grade,check,nbgrader} ...` (see README.md)."""
 
 from __future__ import annotations
 
@@ -49,12 +49,29 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", nargs="?", type=Path, default=paths.EXERCISE)
     _common(check)
 
+    course = commands.add_parser(
+        "nbgrader", help="autograde an nbgrader course's submissions in the sandbox, into its gradebook"
+    )
+    course.add_argument(
+        "course_dir", type=Path, metavar="COURSE_DIR", help="the folder of nbgrader_config.py"
+    )
+    course.add_argument("assignment", metavar="ASSIGNMENT")
+    course.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="parallel workers (default: cores)"
+    )
+    course.add_argument(
+        "--force", action="store_true", help="regrade and rewrite submissions already autograded"
+    )
+    _limits_options(course)
+
     args = parser.parse_args(argv)
     if args.command == "demo":
         from autograder.report import demo as run_demo
 
         return run_demo(args.model)
     try:
+        if args.command == "nbgrader":
+            return _nbgrader(args)
         return _grade(args) if args.command == "grade" else _check(args)
     except (ValueError, RuntimeError) as error:  # bad input, or isolation unavailable: say so, no traceback
         print(f"error: {error}", file=sys.stderr)
@@ -69,6 +86,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="FUNCTION",
         help="grade only this function (repeatable)",
     )
+    _limits_options(parser)
+
+
+def _limits_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-unsandboxed",
         action="store_true",
@@ -154,6 +175,37 @@ def _grade(args) -> int:
 
 def _print_line(result) -> None:
     print(f"{result.student}: {result.score:g}/{result.max_score:g}", flush=True)
+
+
+def _nbgrader(args) -> int:
+    from autograder import reporters
+    from autograder.nbgrader_autograde import RESULTS, autograde
+
+    outcome = autograde(
+        args.course_dir,
+        args.assignment,
+        workers=args.workers,
+        force=args.force,
+        require_isolation=not args.allow_unsandboxed,
+        limits=_limits(args),
+        progress=sys.stderr.isatty(),
+    )
+    if outcome.recorded:
+        print(reporters.summary(list(outcome.recorded.values())))
+    for key, result in sorted(outcome.recorded.items()):
+        print(
+            f"{key}: {result.score:g}/{result.max_score:g}" + (f" ({result.error})" if result.error else "")
+        )
+    print(
+        f"Recorded {len(outcome.recorded)} notebooks in the gradebook and autograded/; "
+        f"the grader's results are in {args.course_dir / RESULTS / args.assignment}"
+    )
+    if outcome.skipped:
+        print(f"Already autograded, left as they were (--force to redo): {', '.join(outcome.skipped)}")
+    if outcome.failed:
+        print(f"nbgrader could not process (see its log above): {', '.join(outcome.failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _check(args) -> int:

@@ -30,7 +30,14 @@ def kernel_submission() -> Submission | None:
         return None
     namespace = shell.user_ns
     history = "\n".join(namespace.get("In", []))
-    imports = [line for line in history.splitlines() if line.startswith(("import ", "from "))]
+    # Imports of the grader's own modules (the nbgrader test cells' `from autograder.nbgrader_tests
+    # import grade_cell`) are left out: they are not the student's code, and the sandbox cannot read them.
+    imports = [
+        line
+        for line in history.splitlines()
+        if line.startswith(("import ", "from "))
+        and not line.startswith(("import autograder.", "from autograder."))
+    ]
     definitions = []
     for name, value in list(namespace.items()):
         if name.startswith("_") or getattr(value, "__module__", None) != "__main__":

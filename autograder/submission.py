@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_BYTES = 2 << 20
+MAX_BYTES = 2 << 20  # of code
+MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook's file: saved outputs (the attention plots) take megabytes
 SUFFIXES = (".py", ".ipynb")
 
 
@@ -61,8 +62,9 @@ def load(path: Path) -> Submission:
         data = path.read_bytes()
     except OSError as error:
         return Submission(path.stem, path, error=f"could not read {path}: {error.strerror}")
-    if len(data) > MAX_BYTES:
-        return Submission(path.stem, path, error=f"{path.name} is {len(data)} bytes, more than {MAX_BYTES}")
+    limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_BYTES
+    if len(data) > limit:
+        return Submission(path.stem, path, error=f"{path.name} is {len(data)} bytes, more than {limit}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -72,6 +74,12 @@ def load(path: Path) -> Submission:
             text = notebook_to_script(text)
         except ValueError as error:
             return Submission(path.stem, path, error=f"{path.name} is not a readable notebook: {error}")
+        if len(text) > MAX_BYTES:
+            return Submission(
+                path.stem,
+                path,
+                error=f"{path.name} holds {len(text)} characters of code, more than {MAX_BYTES}",
+            )
     return Submission(path.stem, path, source=text)
 
 

@@ -1,0 +1,234 @@
+"""nbgrader end to end, with the real nbgrader command line in a temporary course made from the
+`nbgrader/` template: the assignment generated, three students' notebooks submitted (full marks, one
+function wrong, one that patches the checks), autograded by `python -m autograder nbgrader` and by
+plain `nbgrader autograde`, and the scores read back from gradebook.db and `nbgrader export`.
+
+Plain `nbgrader autograde` runs each notebook in a kernel (about 20 s each): it is run once, on a
+copy of the course, to show that it grades honest notebooks as the sandbox does and that the patch
+works there, which is the limitation the README states.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import cases, checks, paths
+
+BIN = Path(sys.executable).parent  # nbgrader, and the `alembic` it runs, live next to this Python
+ASSIGNMENT = "induction_heads"
+POINTS = {function: sum(test.points for test in checks.tests_of(function)) for function in cases.EXERCISES}
+UNSOLVED = ("generate_repeated_tokens", "run_and_cache_model_repeated_tokens", "induction_attn_detector")
+EXPECTED = {  # student -> function -> points under the sandboxed grader
+    "ada": POINTS,
+    # reads the main diagonal: keeps only the 2 points of "runs without errors and returns a list of heads"
+    "bob": POINTS | {"prev_attn_detector": 2.0},
+    # solves the three first detectors, leaves the rest as stubs, and patches the checks
+    "eve": POINTS | {function: 0.0 for function in UNSOLVED},
+}
+TOTALS = {"ada": 100.0, "bob": 87.0, "eve": 45.0}
+
+PATCH = """
+
+# Make every check pass, whoever runs it.
+try:
+    import numpy
+    import torch
+
+    import autograder.nbgrader_tests
+    import autograder.selfcheck
+
+    autograder.nbgrader_tests.grade_cell = lambda function: None  # no output: nbgrader's full credit
+    autograder.selfcheck.check = lambda *functions, path=None: None
+    torch.allclose = torch.equal = lambda *args, **kwargs: True
+    numpy.allclose = numpy.array_equal = lambda *args, **kwargs: True
+except Exception:
+    pass
+"""
+
+
+def run(command: list[str], course: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr[-4000:]}"
+    return done
+
+
+def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
+    return run([str(BIN / "nbgrader"), *args], course)
+
+
+def cells(notebook: Path) -> list[dict]:
+    return json.loads(notebook.read_text())["cells"]
+
+
+def grade_id(cell: dict) -> str:
+    return cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def submit(course: Path, student: str, answers: dict[str, str]) -> None:
+    """The release notebook with some solution cells filled in, where nbgrader's collect puts it."""
+    notebook = json.loads((course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text())
+    for cell in notebook["cells"]:
+        cell["source"] = answers.get(grade_id(cell), cell["source"])
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").write_text(json.dumps(notebook, indent=1))
+    (folder / "timestamp.txt").write_text("2026-01-10 12:00:00.000000 UTC")
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory) -> Path:
+    """A course from the template, with the assignment generated and three students' submissions."""
+    course = tmp_path_factory.mktemp("nbgrader") / "course"
+    shutil.copytree(paths.ROOT / "nbgrader", course)
+    nbgrader(course, "generate_assignment", ASSIGNMENT)
+    reference = {  # solution cell -> the reference code, without the solution markers
+        grade_id(cell): "".join(line for line in source(cell).splitlines(True) if "### " not in line)
+        for cell in cells(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+        if cell["metadata"].get("nbgrader", {}).get("solution")
+    }
+    detectors = "solution_current_attn_detector"
+    submit(course, "ada", reference)
+    wrong = reference[detectors].replace("diagonal(offset=-1)", "diagonal()")
+    assert wrong != reference[detectors]
+    submit(course, "bob", reference | {detectors: wrong})
+    submit(course, "eve", {detectors: reference[detectors] + PATCH})
+    return course
+
+
+@pytest.fixture(scope="module")
+def sandboxed(released, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A copy of the course autograded by `python -m autograder nbgrader`, with one more notebook
+    that is not a notebook at all."""
+    course = tmp_path_factory.mktemp("sandboxed") / "course"
+    shutil.copytree(released, course)
+    folder = course / "submitted" / "dan" / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / f"{ASSIGNMENT}.ipynb").write_text("{not json")
+    command = [sys.executable, "-m", "autograder", "nbgrader", str(course), ASSIGNMENT, "--workers", "1"]
+    return course, run(command, paths.ROOT)
+
+
+def scores(course: Path) -> dict[str, dict[str, float]]:
+    """student -> function -> auto score, read through nbgrader's API."""
+    from nbgrader.api import Gradebook
+
+    found = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for submission in gradebook.assignment_submissions(ASSIGNMENT):
+            notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, submission.student.id)
+            found[submission.student.id] = {
+                grade.name.removeprefix("test_"): grade.auto_score for grade in notebook.grades
+            }
+    return found
+
+
+def comments(course: Path, student: str) -> dict[str, str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+        return {comment.name: comment.comment for comment in notebook.comments}
+
+
+def test_release_is_the_exercise_with_its_test_cells(released):
+    release = cells(released / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    exercise = cells(paths.ROOT / "exercises" / f"{ASSIGNMENT}.ipynb")
+    tests = [cell for cell in release if grade_id(cell).startswith("test_")]
+    # The same cells as exercises/induction_heads.ipynb (the same stubs, so the same contracts) ...
+    assert [source(c) for c in release if c not in tests] == [source(c) for c in exercise]
+    # ... plus a locked test cell per function, worth its points, its hidden test removed.
+    assert {grade_id(c): c["metadata"]["nbgrader"]["points"] for c in tests} == {
+        f"test_{function}": points for function, points in POINTS.items()
+    }
+    assert all(c["metadata"]["nbgrader"]["locked"] and "grade_cell" not in source(c) for c in tests)
+
+
+def test_sandboxed_autograde_records_the_real_scores(sandboxed):
+    course, done = sandboxed
+    assert scores(course) == EXPECTED | {"dan": {function: 0.0 for function in POINTS}}
+    for student, total in TOTALS.items():
+        assert f"{student}/{ASSIGNMENT}: {total:g}/100" in done.stdout
+    assert "dan/induction_heads: 0/100 (induction_heads.ipynb is not a readable notebook" in done.stdout
+
+    nbgrader(course, "export")
+    with open(course / "grades.csv") as file:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(file)}
+    assert exported == TOTALS | {"dan": 0.0}
+
+
+def test_autograded_notebooks_hold_the_feedback_and_nothing_ran(sandboxed):
+    course, _ = sandboxed
+    folder = course / "autograded" / "bob" / ASSIGNMENT
+    assert (folder / "timestamp.txt").read_text() == "2026-01-10 12:00:00.000000 UTC"
+    notebook = cells(folder / f"{ASSIGNMENT}.ipynb")
+    test = next(cell for cell in notebook if grade_id(cell) == "test_prev_attn_detector")
+    assert 'grade_cell("prev_attn_detector")' in source(test)  # the hidden test, restored as nbgrader does
+    feedback, score = test["outputs"]
+    assert "it reads the main diagonal" in "".join(feedback["text"])
+    assert "".join(score["data"]["text/plain"]) == "2.0"
+    others = [c for c in notebook if c["cell_type"] == "code" and not grade_id(c).startswith("test_")]
+    assert others and all(c["outputs"] == [] for c in others)  # no kernel ran the student's code
+
+    comment = comments(course, "bob")["solution_current_attn_detector"]
+    assert "**prev_attn_detector**: 2 / 15 points" in comment and "it reads the main diagonal" in comment
+    unreadable = comments(course, "dan")
+    assert len(unreadable) == 3 and all(
+        c.startswith("Not graded: induction_heads.ipynb is not a readable notebook")
+        for c in unreadable.values()
+    )
+
+    nbgrader(course, "generate_feedback", ASSIGNMENT)
+    page = (course / "feedback" / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "it reads the main diagonal" in page and "Score: 87.0 / 100.0" in page
+
+
+def test_plain_autograde_agrees_on_honest_notebooks_and_is_fooled_by_the_patch(released, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(released, course)
+    nbgrader(course, "autograde", ASSIGNMENT)
+    found = scores(course)
+    assert found["ada"] == EXPECTED["ada"] and found["bob"] == EXPECTED["bob"]
+    assert found["eve"] == POINTS != EXPECTED["eve"]  # the kernel's checks were replaced: full marks
+
+
+def test_errors_name_the_problem_and_the_fix(released, tmp_path):
+    from autograder.nbgrader_autograde import autograde
+
+    bare = tmp_path / "bare"
+    shutil.copytree(released, bare, ignore=shutil.ignore_patterns("gradebook.db", "submitted"))
+    with pytest.raises(ValueError, match="no gradebook at .*: run `nbgrader generate_assignment"):
+        autograde(bare, ASSIGNMENT)
+    with pytest.raises(
+        ValueError, match=r"no assignment 'week2' in the gradebook \(it has: induction_heads\)"
+    ):
+        autograde(released, "week2")
+    shutil.copy(released / "gradebook.db", bare)
+    with pytest.raises(ValueError, match="no submissions in .*submitted/\\*/induction_heads: collect them"):
+        autograde(bare, ASSIGNMENT)
+
+
+def test_a_notebook_saved_with_megabytes_of_plots_is_read(tmp_path):
+    from autograder.submission import MAX_BYTES, load
+
+    plots = {"output_type": "display_data", "data": {"text/html": "<div></div>" * MAX_BYTES}, "metadata": {}}
+    cell = {"cell_type": "code", "source": "x = 1", "outputs": [plots], "metadata": {}, "execution_count": 1}
+    notebook = tmp_path / "big.ipynb"
+    notebook.write_text(json.dumps({"cells": [cell], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}))
+    assert notebook.stat().st_size > 10 * MAX_BYTES
+    assert load(notebook).error == "" and "x = 1" in load(notebook).source
+    cell["source"] = "#" * (MAX_BYTES + 1)
+    notebook.write_text(json.dumps({"cells": [cell], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}))
+    assert "characters of code, more than" in load(notebook).error
