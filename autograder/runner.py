@@ -36,6 +36,7 @@ class Limits:
     cpu_seconds: int = 300
     file_bytes: int = 64 << 20
     output_bytes: int = 64 << 10
+    tasks: int = 512  # processes and threads at once (Linux 6.14+; 301 at least); honest code needs a few
     start_seconds: float = 180.0  # the template's one-time start: imports and inputs
 
 
@@ -121,6 +122,7 @@ class Template:
                 "memory_bytes": limits.memory_bytes,
                 "cpu_seconds": limits.cpu_seconds,
                 "file_bytes": limits.file_bytes,
+                "tasks": limits.tasks,
             },
             "readable": [str(p) for p in readable],
             "hidden": [str(p) for p in hidden],

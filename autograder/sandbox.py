@@ -6,7 +6,8 @@ Where each one is switched on (see `zygote.py`):
   no network at all, not even the host's loopback, and no capability outside the namespace even
   when the grader runs as root;
 - a PID namespace per unit of work: the worker is its init, so when it ends the kernel kills every
-  process it started, double-forked daemons included;
+  process it started, double-forked daemons included; on Linux 6.14+ the namespace's own pid_max
+  also caps its processes and threads, so that a fork bomb cannot use up the machine's PIDs;
 - in the worker itself: a kill-on-parent-death signal, resource limits (address space, CPU time,
   file size, no core dumps) and a Landlock ruleset: it reads the Python installation and its
   packages and writes only its scratch directory; the project's sources, the reference solutions,
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
+import re
 import resource
 import signal
 import sys
@@ -92,6 +95,23 @@ def enter_new_pid_namespace() -> str | None:
         _unshare(CLONE_NEWPID)
     except OSError as error:
         return f"unshare(pid) failed: {error}"
+    return None
+
+
+def limit_tasks(count: int) -> str | None:
+    """Caps the processes and threads of this PID namespace, whose init this process must be, at
+    `count` - 1. Only Linux 6.14+ keeps a pid_max per PID namespace; before that the file is the
+    host's own setting, so it is left alone and the cap is off (the unit's time limit still ends a
+    fork bomb, and the PID namespace its processes)."""
+    release = tuple(int(part) for part in re.findall(r"\d+", platform.release())[:2])
+    if not sys.platform.startswith("linux") or release < (6, 14):
+        return f"pid_max is kept per PID namespace from Linux 6.14 (this is {platform.release()})"
+    if os.getpid() != 1:
+        return "not the init of its own PID namespace"
+    try:
+        Path("/proc/sys/kernel/pid_max").write_text(str(count))
+    except OSError as error:
+        return f"could not set the namespace's pid_max: {error}"
     return None
 
 
