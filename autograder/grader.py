@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import cases, paths, reference
+from autograder import cases, paths, reference, sandbox
 from autograder.checks import tests_of
 from autograder.judge import judge
 from autograder.results import Result, TestResult
@@ -90,7 +90,7 @@ class Grader:
 
     def _protections_off(self) -> dict[str, str]:
         if not self.sandboxed:
-            return {name: "switched off" for name in ("network", "privileges", "processes", "filesystem")}
+            return {name: "switched off" for name in sandbox.PROTECTIONS if name != "limits"}
         off = dict(self.templates[0].off)
         probe = self.templates[0].run({"mode": "student", "functions": []}, "")  # a worker that runs nothing
         if probe.problem:

@@ -9,9 +9,10 @@ Where each one is switched on (see `zygote.py`):
   process it started, double-forked daemons included; on Linux 6.14+ the namespace's own pid_max
   also caps its processes and threads, so that a fork bomb cannot use up the machine's PIDs;
 - in the worker itself: a kill-on-parent-death signal, resource limits (address space, CPU time,
-  file size, no core dumps) and a Landlock ruleset: it reads the Python installation and its
-  packages and writes only its scratch directory; the project's sources, the reference solutions,
-  the checks and the judge's files are out of its sight.
+  file size, no core dumps), a Landlock ruleset: it reads the Python installation and its packages
+  and writes only its scratch directory; the project's sources, the reference solutions, the checks
+  and the judge's files are out of its sight; and a seccomp filter that refuses new processes
+  (threads still start), so that the submission is one process and its limits bound all it does.
 
 Each mechanism reports whether it could be switched on, so that the caller can say plainly which
 protections are off on a platform that lacks one.
@@ -20,6 +21,7 @@ protections are off on a platform that lacks one.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import platform
 import re
@@ -28,6 +30,7 @@ import signal
 import sys
 from pathlib import Path
 
+CLONE_THREAD = 0x00010000
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
@@ -40,6 +43,7 @@ PROTECTIONS = {
     "privileges": "no capability outside the sandbox (user namespace)",
     "filesystem": "reads only Python and its packages, writes only its scratch directory (Landlock)",
     "limits": "memory, CPU time and file size limits (rlimits)",
+    "fork": "starts no other process, so the limits bound all it does (seccomp)",
 }
 
 
@@ -112,6 +116,30 @@ def limit_tasks(count: int) -> str | None:
         Path("/proc/sys/kernel/pid_max").write_text(str(count))
     except OSError as error:
         return f"could not set the namespace's pid_max: {error}"
+    return None
+
+
+def forbid_new_processes() -> str | None:
+    """seccomp: from now on fork, vfork and clone without CLONE_THREAD fail with EPERM; threads
+    still start. clone3 fails with ENOSYS (its flags are out of a filter's reach), and libc then
+    falls back to clone. One process per submission is what makes its memory limit a limit: each
+    child would get an address space of its own."""
+    if not sys.platform.startswith("linux"):
+        return "seccomp is Linux-only"
+    try:
+        import pyseccomp as seccomp
+    except (ImportError, OSError, RuntimeError) as error:  # RuntimeError, OSError: no libseccomp
+        return f"libseccomp is unavailable ({error}); install libseccomp2"
+    try:
+        rules = seccomp.SyscallFilter(seccomp.ALLOW)
+        thread = seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0)  # the flags lack CLONE_THREAD
+        rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", thread)
+        rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+        for name in ("fork", "vfork"):  # only some architectures have them; libseccomp knows which
+            rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
+        rules.load()
+    except OSError as error:
+        return f"seccomp is unavailable: {error}"
     return None
 
 

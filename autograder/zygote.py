@@ -52,6 +52,12 @@ def main() -> None:
 
     plotly.basedatatypes.BaseFigure.show = lambda *args, **kwargs: None  # no browser to show figures in
     from IPython.display import display  # noqa: F401
+
+    if settings["sandbox"] and sys.platform.startswith("linux"):
+        try:  # loads libseccomp now (finding it runs ldconfig): each worker then only builds a filter
+            import pyseccomp  # noqa: F401
+        except (ImportError, OSError, RuntimeError):
+            pass  # each worker reports it
     from safetensors.torch import load as load_tensors
 
     from autograder import worker  # noqa: F401
@@ -176,6 +182,9 @@ def run_worker(request, fds, inputs, stand_in_tensors, settings, off, supervisor
         reason = sandbox.restrict_filesystem(trees, listable, [scratch])
         if reason:
             off["filesystem"] = reason
+        reason = sandbox.forbid_new_processes()  # last: nothing after it may need a process
+        if reason:
+            off["fork"] = reason
     sys.dont_write_bytecode = True
     out = os.fdopen(RESULT_FD, "wb", buffering=0)
     unit = worker.Unit(request, inputs, out, stand_in_tensors)

@@ -264,7 +264,7 @@ def test_grading_refuses_to_run_unsandboxed_unless_allowed(private_cache):
     with Grader(sandboxed=False, require_isolation=False, functions=["prev_attn_detector"]) as grader:
         result = grader.grade(load(paths.SOLUTION))
     assert result.score == 15  # still graded in a separate process, and says what was off
-    assert set(result.protections_off) == {"network", "privileges", "processes", "filesystem"}
+    assert set(result.protections_off) == {"network", "privileges", "processes", "filesystem", "fork"}
 
 
 def test_every_protection_is_on_here(grader):

@@ -184,6 +184,11 @@ def test_output_is_capped_and_the_rest_counted(attack):
     assert by_function(result)["run_and_cache_model_repeated_tokens"] == (20, 20)
 
 
+def test_no_process_can_be_started(attack):
+    output = result_of(attack, "daemons").output
+    assert "FORK REFUSED" in output and "SUBPROCESS REFUSED" in output
+
+
 def test_no_process_outlives_the_grading(attack):
     assert processes_with(f"ig-daemon-{attack['tag']}") == []
     assert processes_with(attack["tag"]) == []  # neither the workers nor their templates

@@ -1,8 +1,8 @@
 # base: solution
 # max_score: 100
-# Forks 20 sleeping processes, then starts sleeping threads (each takes a PID, as a process does)
-# until the kernel refuses, at most 1,000 in all; then answers correctly. Where the kernel caps a PID
-# namespace's processes and threads (Linux 6.14+), the cap stops it first.
+# Tries to fork 20 sleeping processes (seccomp refuses), then starts sleeping threads (each takes a
+# PID, as a process does) until the kernel refuses, at most 1,000 in all; then answers correctly.
+# Where the kernel caps a PID namespace's processes and threads (Linux 6.14+), the cap stops it first.
 import ctypes
 import os
 import threading
