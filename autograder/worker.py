@@ -127,6 +127,11 @@ def error_report(error: BaseException, filename: str) -> dict:
         message = str(error).replace(filename, short)
     except Exception:
         message = "<str() failed>"
+    if isinstance(error, PermissionError):  # the sandbox refused: say what it allows
+        message += (
+            " (while graded, code may start no other process, may read only Python and its packages,"
+            " and may write only to its working folder)"
+        )
     return {"type": type(error).__name__, "message": message[:MAX_TEXT], "traceback": "\n".join(lines)}
 
 
