@@ -190,6 +190,7 @@ def run_and_cache_model_repeated_tokens(
 if MAIN:
     seq_len = 50
     batch = 1
+    t.manual_seed(0)  # the same draw as `python -m autograder demo`, so the figures below match the README
     rep_tokens, rep_logits, rep_cache = run_and_cache_model_repeated_tokens(model, seq_len, batch)
     rep_cache.remove_batch_dim()
     rep_str = model.to_str_tokens(rep_tokens)
