@@ -7,7 +7,7 @@ Where each one is switched on (see `zygote.py`):
   when the grader runs as root;
 - a PID namespace per unit of work: the worker is its init, so when it ends the kernel kills every
   process it started, double-forked daemons included; on Linux 6.14+ the namespace's own pid_max
-  also caps its processes and threads, so that a fork bomb cannot use up the machine's PIDs;
+  also caps its processes and threads, so that a flood of them cannot use up the machine's PIDs;
 - in the worker itself: a kill-on-parent-death signal, resource limits (address space, CPU time,
   file size, no core dumps), a Landlock ruleset: it reads the Python installation and its packages
   and writes only its scratch directory; the project's sources, the reference solutions, the checks
@@ -106,7 +106,7 @@ def limit_tasks(count: int) -> str | None:
     """Caps the processes and threads of this PID namespace, whose init this process must be, at
     `count` - 1. Only Linux 6.14+ keeps a pid_max per PID namespace; before that the file is the
     host's own setting, so it is left alone and the cap is off (the unit's time limit still ends a
-    fork bomb, and the PID namespace its processes)."""
+    flood)."""
     release = tuple(int(part) for part in re.findall(r"\d+", platform.release())[:2])
     if not sys.platform.startswith("linux") or release < (6, 14):
         return f"pid_max is kept per PID namespace from Linux 6.14 (this is {platform.release()})"

@@ -173,8 +173,8 @@ def run_worker(request, fds, inputs, stand_in_tensors, settings, off, supervisor
     if reason:
         off["limits"] = reason
     if settings["sandbox"]:
-        # Best effort, not a required protection: older kernels lack it, and the time limit and the
-        # PID namespace still end a fork bomb and all it started.
+        # Best effort, not a required protection: older kernels lack it, and the time limit still
+        # ends a flood of threads (seccomp below refuses processes).
         sandbox.limit_tasks(limits["tasks"])
         trees, listable = sandbox.readable_paths(
             [Path(p) for p in settings["readable"]], [Path(p) for p in settings["hidden"]]
