@@ -102,13 +102,17 @@ def enter_new_pid_namespace() -> str | None:
     return None
 
 
+def kernel_version() -> tuple[int, ...]:
+    """The running kernel's (major, minor), e.g. (6, 14) for "6.14.0-fc"."""
+    return tuple(int(part) for part in re.findall(r"\d+", platform.release())[:2])
+
+
 def limit_tasks(count: int) -> str | None:
     """Caps the processes and threads of this PID namespace, whose init this process must be, at
     `count` - 1. Only Linux 6.14+ keeps a pid_max per PID namespace; before that the file is the
     host's own setting, so it is left alone and the cap is off (the unit's time limit still ends a
     flood)."""
-    release = tuple(int(part) for part in re.findall(r"\d+", platform.release())[:2])
-    if not sys.platform.startswith("linux") or release < (6, 14):
+    if not sys.platform.startswith("linux") or kernel_version() < (6, 14):
         return f"pid_max is kept per PID namespace from Linux 6.14 (this is {platform.release()})"
     if os.getpid() != 1:
         return "not the init of its own PID namespace"
