@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import torch as t
+from autograder.inputs import Inputs
 
 from autograder import cases, paths
-from autograder.inputs import Inputs
 
 Expected = dict[str, Any]  # case id -> the reference's return value (plain lists and tensors)
 

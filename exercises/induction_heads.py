@@ -7,8 +7,8 @@
 # activations, and four detectors that find heads by their attention patterns: heads that attend to the
 # current token, to the previous token, to the first token, and induction heads.
 #
-# Check your work at any time: `check("function_name")` in this notebook (as the cells after each
-# exercise do), or `python -m autograder check` or `pytest exercises/` in a terminal. The model is
+# Check your work at any time: `check("function_name")` in this notebook (as the cell after each
+# exercise does, before its demo), or `python -m autograder check` or `pytest exercises/` in a terminal. The model is
 # the project's embedded default model, which works offline; `load_model("arena")` loads the
 # original ARENA model when its weights can be downloaded.
 
@@ -139,11 +139,16 @@ def first_attn_detector(cache: ActivationCache) -> list[str]:
 
 
 # %%
+# Feedback on the three detectors (each graded alone, so unfinished ones cost only their own points).
+if MAIN:
+    check("current_attn_detector", "prev_attn_detector", "first_attn_detector")
+
+
+# %%
 if MAIN:
     print("Heads attending to current token  = ", ", ".join(current_attn_detector(cache)))
     print("Heads attending to previous token = ", ", ".join(prev_attn_detector(cache)))
     print("Heads attending to first token    = ", ", ".join(first_attn_detector(cache)))
-    check("current_attn_detector", "prev_attn_detector", "first_attn_detector")
 
 
 # %% [markdown]
@@ -188,6 +193,11 @@ def run_and_cache_model_repeated_tokens(
 
 # %%
 if MAIN:
+    check("generate_repeated_tokens", "run_and_cache_model_repeated_tokens")
+
+
+# %%
+if MAIN:
     seq_len = 50
     batch = 1
     t.manual_seed(0)  # the same draw as `python -m autograder demo`, so the figures below match the README
@@ -198,7 +208,6 @@ if MAIN:
     print(f"Performance on the first half: {log_probs[:seq_len].mean():.3f}")
     print(f"Performance on the second half: {log_probs[seq_len:].mean():.3f}")
     plot_loss_difference(log_probs, rep_str, seq_len).show()
-    check("generate_repeated_tokens", "run_and_cache_model_repeated_tokens")
 
 
 # %% [markdown]
@@ -225,7 +234,11 @@ def induction_attn_detector(cache: ActivationCache) -> list[str]:
 
 # %%
 if MAIN:
-    print("Induction heads = ", ", ".join(induction_attn_detector(rep_cache)))
     check("induction_attn_detector")
+
+
+# %%
+if MAIN:
+    print("Induction heads = ", ", ".join(induction_attn_detector(rep_cache)))
     for layer in range(model.cfg.n_layers):
         display(show_attention(rep_str, rep_cache, layer))

@@ -19,9 +19,9 @@ import torch
 import transformers
 from tokenizers import Tokenizer, models, pre_tokenizers
 
-from autograder import arena
-from autograder.arena import InvalidWeights, ModelUnavailable
-from autograder.models import load_model
+from autograder.transformer_lens import arena
+from autograder.transformer_lens.arena import InvalidWeights, ModelUnavailable
+from autograder.transformer_lens.models import load_model
 
 BOS = "<|endoftext|>"
 WORDS = "the cat sat on a mat and then the dog".split()

@@ -15,20 +15,29 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import SUBMISSIONS
+from corpus import SUBMISSIONS, files, header, variant
 
-from autograder import cases, checks
-from autograder.results import Result
+from autograder.engine import pack as packs
+from autograder.output.results import Result
 
-CORRECT = sorted((SUBMISSIONS / "correct").iterdir())
-WRONG = sorted((SUBMISSIONS / "wrong").glob("*.py"))
+PACK = packs.get("induction_heads")
+CORRECT = [p for p in files("induction_heads", "correct") if p.suffix == ".py"]
+WRONG = [p for p in files("induction_heads", "wrong") if "infinite" not in p.name]
 BROKEN = [
-    SUBMISSIONS / "broken" / name for name in ("syntax_error.py", "missing_module.py", "toplevel_demo.py")
+    SUBMISSIONS / "induction_heads" / "broken" / name for name in ("syntax_error.py", "missing_module.py")
 ]
 
 
+def write(source: Path, target: Path) -> None:
+    if source.parent.name in ("correct", "wrong"):
+        target.write_text(variant(PACK, source))
+    else:
+        shutil.copy(source, target)
+
+
 def make_class(folder: Path, size: int = 36) -> dict[str, tuple[str, Path]]:
-    """`size` students: a third correct, half wrong in one function, the rest broken. id -> (kind, source)."""
+    """`size` students: a third correct, half wrong in one function, the rest with a broken file
+    (a syntax error in one function, a course helper's import). id -> (kind, source)."""
     folder.mkdir(parents=True)
     students = {}
     for i in range(size):
@@ -36,9 +45,16 @@ def make_class(folder: Path, size: int = 36) -> dict[str, tuple[str, Path]]:
         pool = {"correct": CORRECT, "wrong": WRONG, "broken": BROKEN}[kind]
         source = pool[i % len(pool)]
         student = f"student{i:02d}"
-        shutil.copy(source, folder / f"{student}{source.suffix}")
+        write(source, folder / f"{student}{source.suffix}")
         students[student] = (kind, source)
     return students
+
+
+def lost(source: Path) -> set[str]:
+    """The functions a corpus file must lose points on."""
+    if source.name == "syntax_error.py":
+        return {"prev_attn_detector"}
+    return {header(source)[1]} if source.parent.name == "wrong" else set()
 
 
 def grade(folder: Path, results: Path, *extra: str, tag: str = "") -> subprocess.Popen:
@@ -59,12 +75,16 @@ def grade(folder: Path, results: Path, *extra: str, tag: str = "") -> subprocess
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=dict(os.environ, IG_BATCH_TAG=tag),
+        env=dict(os.environ, TMPDIR=_tagged(tag)) if tag else None,
     )
 
 
-def wrong_function(path: Path) -> str:
-    return path.read_text().splitlines()[0].split(":")[1].strip()
+def _tagged(tag: str) -> str:
+    """A temporary folder named after `tag`: the grader's private folder, and so the environment of
+    its templates and workers (HOME, TMPDIR), name it, which finds them in /proc."""
+    folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"batch-{tag}"
+    folder.mkdir(exist_ok=True)
+    return str(folder)
 
 
 def test_a_class_is_graded_into_results_gradebook_and_log(tmp_path):
@@ -75,36 +95,27 @@ def test_a_class_is_graded_into_results_gradebook_and_log(tmp_path):
     assert "36 submissions" in out and "Most often failed" in out  # the summary
     rows = {row["student"]: row for row in csv.DictReader((tmp_path / "results" / "gradebook.csv").open())}
     assert set(rows) == set(students)
+    tests = {row["student"]: row for row in csv.DictReader((tmp_path / "results" / "tests.csv").open())}
     for student, (kind, source) in students.items():
         result = Result.read(tmp_path / "results" / f"{student}.json")
         row = rows[student]
         assert float(row["total"]) == result.score and float(row["max_score"]) == 100
-        for test in result.tests:  # the gradebook has one column per test, with its score
-            assert float(row[test.name]) == test.score
-        if kind == "correct":
-            assert result.score == 100, (student, source.name)
-        elif kind == "broken":
-            assert result.score == 0, (student, source.name)
-        else:  # full marks on every function but the wrong one
-            wrong = wrong_function(source)
-            for function in cases.EXERCISES:
-                columns = [float(row[t.title]) for t in checks.tests_of(function)]
-                if function == wrong:
-                    assert sum(columns) < sum(t.points for t in checks.tests_of(function)), (
-                        student,
-                        source.name,
-                    )
-                else:
-                    assert columns == [t.points for t in checks.tests_of(function)], (
-                        student,
-                        source.name,
-                        function,
-                    )
+        assert row["status"] == result.status
+        for test in result.tests:  # tests.csv has one column per test, with its score
+            assert float(tests[student][test.name]) == test.score
+        for function in PACK.names:  # the gradebook a column per function, with its subtotal
+            subtotal = float(row[f"{function} (of {PACK.points_of(function):g})"])
+            if function in lost(source):
+                assert subtotal < PACK.points_of(function), (student, source.name, function)
+            else:
+                assert subtotal == PACK.points_of(function), (student, source.name, function)
+        if kind == "broken":
+            assert result.status == "imported with problems" and row["why"], (student, source.name)
     log = (tmp_path / "results" / "grading.log").read_text()
     assert "36 to grade" in log
     assert all(f"{student}:" in log for student in students)
     broken = [s for s, (kind, _) in students.items() if kind == "broken"]
-    assert all(f"{s}: 0/100" in log for s in broken)
+    assert all("imported with problems" in line for line in log.splitlines() if line.split(":")[0] in broken)
 
 
 def test_a_batch_killed_with_sigkill_resumes_where_it_stopped(tmp_path):
@@ -129,19 +140,19 @@ def test_a_batch_killed_with_sigkill_resumes_where_it_stopped(tmp_path):
     assert f"Graded {len(students) - len(graded_before)}, kept {len(graded_before)} earlier results" in out
     for name, text in graded_before.items():  # nothing graded before was lost or redone
         assert (results / name).read_text() == text
-    for student, (kind, _) in students.items():
+    for student, (_, source) in students.items():
         score = Result.read(results / f"{student}.json").score  # every result present, and right
-        assert score == 100 if kind == "correct" else score == 0 if kind == "broken" else 0 < score < 100
+        assert score == 100 if not lost(source) else 0 < score < 100
     assert len(list(csv.DictReader((results / "gradebook.csv").open()))) == len(students)
 
 
 def test_force_regrades_and_a_changed_submission_is_regraded(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
-    shutil.copy(CORRECT[0], folder / "alice.py")
-    shutil.copy(WRONG[0], folder / "bob.py")
+    write(CORRECT[0], folder / "alice.py")
+    write(WRONG[0], folder / "bob.py")
     assert grade(folder, tmp_path / "results").wait(timeout=600) == 0
-    shutil.copy(CORRECT[0], folder / "bob.py")  # bob fixes his work
+    write(CORRECT[0], folder / "bob.py")  # bob fixes his work
     again = grade(folder, tmp_path / "results")
     out, _ = again.communicate(timeout=600)
     assert "Graded 1, kept 1 earlier results" in out
@@ -154,8 +165,8 @@ def test_force_regrades_and_a_changed_submission_is_regraded(tmp_path):
 def test_two_submissions_for_one_student_are_refused(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
-    shutil.copy(CORRECT[0], folder / "alice.py")
-    shutil.copy(SUBMISSIONS / "correct" / "notebook_loops.ipynb", folder / "alice.ipynb")
+    write(CORRECT[0], folder / "alice.py")
+    shutil.copy(SUBMISSIONS / "induction_heads" / "correct" / "notebook_loops.ipynb", folder / "alice.ipynb")
     done = grade(folder, tmp_path / "results")
     _, err = done.communicate(timeout=120)
     assert done.returncode == 2 and "two submissions for student 'alice'" in err
@@ -163,13 +174,14 @@ def test_two_submissions_for_one_student_are_refused(tmp_path):
 
 @pytest.mark.parametrize("threshold, status", [(100, 1), (0, 0)])
 def test_fail_under_sets_the_exit_status(tmp_path, threshold, status):
+    write(WRONG[0], tmp_path / "bob.py")
     done = subprocess.run(
         [
             sys.executable,
             "-m",
             "autograder",
             "grade",
-            str(WRONG[0]),
+            str(tmp_path / "bob.py"),
             "--results",
             str(tmp_path / "r.json"),
             "--junit",
@@ -177,16 +189,14 @@ def test_fail_under_sets_the_exit_status(tmp_path, threshold, status):
             "--fail-under",
             str(threshold),
             "--only",
-            wrong_function(WRONG[0]),
+            header(WRONG[0])[1],
         ],
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == status, done.stderr[-2000:]
-    assert (tmp_path / "junit.xml").read_text().count("<testcase") == len(
-        checks.tests_of(wrong_function(WRONG[0]))
-    )
+    assert (tmp_path / "junit.xml").read_text().count("<testcase") == len(PACK.tests_of(header(WRONG[0])[1]))
 
 
 def _processes_with(text: str) -> list[int]:

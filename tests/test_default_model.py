@@ -18,9 +18,9 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from autograder import train_data
-from autograder.models import DEFAULT_MODEL_DIR, load_default_model
-from autograder.train import SOLUTIONS, AttnOnly, head_report, rep_tokens
+from autograder.transformer_lens import train_data
+from autograder.transformer_lens.models import DEFAULT_MODEL_DIR, load_default_model
+from autograder.transformer_lens.train import SOLUTIONS, AttnOnly, head_report, rep_tokens
 
 ROOT = Path(__file__).parents[1]
 MIN_LOSS_GAP = 3.0  # nats between the second and first halves' mean log-probs
@@ -132,7 +132,7 @@ def test_short_training_run_meets_the_requirements(tmp_path):
     The loss gap is then ~4 nats (~6 with the full run); with 800 instead of 1,000 mixed steps it
     was only ~3.2.
     """
-    command = [sys.executable, "-m", "autograder.train", "--out", str(tmp_path)]
+    command = [sys.executable, "-m", "autograder.transformer_lens.train", "--out", str(tmp_path)]
     command += ["--repeat-steps", "1300", "--mixed-steps", "1000", "--full-steps", "0"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -10,13 +10,16 @@ import numpy as np
 import pytest
 import torch as t
 
-from autograder import paths
-from autograder.report import reference_module
+from autograder.engine import pack as packs
+from autograder.engine.files import ROOT
+from autograder.packs.induction_heads.report import reference_module
+
+PACK = packs.get("induction_heads")
 
 
 @pytest.fixture(scope="module")
 def solution():
-    return reference_module()  # imported as a module: no demo code runs
+    return reference_module(PACK.solution)  # imported as a module: no demo code runs
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,7 @@ def test_importing_the_stubs_runs_no_demo():
             "-c",
             "import runpy; runpy.run_path('exercises/induction_heads.py', run_name='student')",
         ],
-        cwd=paths.ROOT,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
@@ -60,7 +63,7 @@ def test_importing_the_stubs_runs_no_demo():
 
 def test_the_reference_run_as_a_script_prints_the_seed_report_and_checks_itself():
     done = subprocess.run(
-        [sys.executable, str(paths.SOLUTION)], cwd=paths.ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, str(PACK.solution)], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
@@ -71,4 +74,4 @@ def test_the_reference_run_as_a_script_prints_the_seed_report_and_checks_itself(
         "Induction heads =  1.2, 1.3, 1.4, 1.6, 1.7, 1.9, 1.10",
     ):
         assert line in out
-    assert "FAIL" not in out and out.count("PASS") == 36  # every check() passed, all 36 tests
+    assert "FAIL" not in out and out.count("PASS") == len(PACK.functions)  # every check() passed

@@ -19,9 +19,14 @@ from pathlib import Path
 import pytest
 from conftest import SUBMISSIONS, by_function
 
-from autograder import build, paths, sandbox
-from autograder.results import Result
-from autograder.runner import Limits
+from autograder.authoring import build
+from autograder.engine import files, sandbox
+from autograder.engine import pack as packs
+from autograder.engine.files import ROOT
+from autograder.engine.runner import Limits
+from autograder.output.results import Result
+
+PACK = packs.get("induction_heads")
 
 ATTACKS = sorted((SUBMISSIONS / "adversarial").glob("*.py"))
 SECRETS = [
@@ -84,14 +89,14 @@ def attack(tmp_path_factory, solution_source):
     for folder in (marker, results, submissions):
         folder.mkdir()
     listener = Listener()
-    stubs = build.strip_solutions(paths.SOLUTION.read_text())
+    stubs = build.strip_solutions(PACK.solution.read_text())
     values = {
         "{{MARKER}}": str(marker),
         "{{PORT}}": str(listener.port),
         "{{RESULTS}}": str(results),
-        "{{ROOT}}": str(paths.ROOT),
+        "{{ROOT}}": str(ROOT),
         "{{TAG}}": tag,
-        "{{CACHE}}": str(paths.cache_dir()),
+        "{{CACHE}}": str(files.cache_dir()),
     }
     for path in ATTACKS:
         text = path.read_text()
@@ -102,7 +107,9 @@ def attack(tmp_path_factory, solution_source):
     (submissions / "aaa_honest.py").write_text(solution_source)  # graded first, on the same workers
     (submissions / "zzz_honest.py").write_text(solution_source)  # and last
     started = time.monotonic()
-    env = dict(os.environ, IG_ATTACK_TAG=tag)
+    tagged = root / f"tmp-{tag}"  # the grader's private folder, and so its workers' environment, name the tag
+    tagged.mkdir()
+    env = dict(os.environ, IG_ATTACK_TAG=tag, TMPDIR=str(tagged))
     done = subprocess.run(
         [
             sys.executable,
@@ -195,7 +202,7 @@ def test_no_process_outlives_the_grading(attack):
 
 def test_nothing_is_written_outside_the_scratch_directory(attack):
     assert list(attack["marker"].iterdir()) == []  # no unpickling either: it would have made a file here
-    assert not (paths.ROOT / "written-by-student").exists()
+    assert not (ROOT / "written-by-student").exists()
     assert not Path(os.path.expanduser("~/written-by-student")).exists()
     assert not Path(f"/tmp/written-by-student-{attack['tag']}").exists()
     assert not (attack["results"] / "written-by-student.json").exists()

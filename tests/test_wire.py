@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from autograder import wire
+from autograder.engine import wire
 
 
 def test_frames_round_trip_in_pieces():
@@ -106,3 +106,37 @@ def test_encode_decoded_inverts_decode():
     encoded = wire.encode_decoded(value, again)
     twice = wire.decode(encoded, again)
     assert np.array_equal(twice[0].values, arrays["t0"]) and twice[1] == {"a": None}
+
+
+def test_decode_counts_what_it_builds():
+    document = {"type": "list", "items": [0] * (wire.MAX_NODES + 1)}
+    with pytest.raises(wire.WireError, match="items"):
+        wire.decode(document, {})
+
+
+def test_deeply_nested_json_is_refused_not_a_crash():
+    text = b"[" * 200_000 + b"]" * 200_000
+    with pytest.raises(wire.WireError):
+        wire.FrameReader(max_json=1 << 20).feed(struct.pack(">II", len(text), 0) + text)
+
+
+def test_every_string_is_cleaned():
+    value = wire.decode({"type": "list", "items": ["a\x1b]8;;http://x\x07b", "\ud800", "ok\n\ttab"]}, {})
+    assert value == ["a\\x1b]8;;http://x\\x07b", "?", "ok\n\ttab"]
+    assert "\x1b" not in wire.clean("\x1b[2J") and wire.clean("\u202eevil") == "\\u202eevil"
+
+
+def test_records_decode_to_their_fields():
+    arrays = {"t0": np.ones((2, 2), np.float32)}
+    document = {
+        "type": "record",
+        "class": "ActivationCache",
+        "fields": {
+            "has_batch_dim": True,
+            "patterns": {"type": "list", "items": [{"type": "tensor", "ref": "t0"}]},
+        },
+    }
+    value = wire.decode(document, arrays)
+    assert wire.is_record(value, "ActivationCache") and value.has_batch_dim is True
+    assert value.patterns[0].shape == (2, 2)
+    assert wire.decode(wire.encode_decoded(value, {}), {"t0": arrays["t0"]}).cls == "ActivationCache"

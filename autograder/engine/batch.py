@@ -1,0 +1,292 @@
+"""Grading a class: every submission in parallel, each result written as soon as it is known.
+
+A result file is written atomically, and it records the hash of the submission it grades, so a batch
+stopped at any moment (Ctrl-C, or even SIGKILL) loses nothing already graded: run again, and only the
+submissions without a current result are graded (`force` regrades all). The gradebook and the log
+are rebuilt at the end of every run, an interrupted one included, from the results present.
+
+Where the submissions are graded is a pool: by default the local one (a grading thread per worker
+template on this machine); with a scheduler's address, a Dask cluster (`integrations/cluster.py`).
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.engine.grader import Grader
+from autograder.engine.pack import Pack
+from autograder.engine.runner import Limits
+from autograder.engine.submission import Submission, find, load
+from autograder.output import reporters
+from autograder.output.results import Result
+
+LOG = "grading.log"
+GRADEBOOK = "gradebook.csv"
+TEST_GRADEBOOK = "tests.csv"
+
+
+@dataclass
+class Batch:
+    results: list[Result]  # every submission's, whether graded now or before
+    graded: int  # how many were graded in this run
+    skipped: int  # how many already had a current result
+    not_graded: list[str] = field(default_factory=list)  # students the grader failed (its fault, logged)
+    interrupted: bool = False
+
+
+def current(path: Path, submission: Submission) -> Result | None:
+    """The result already on disk for this exact submission, if any."""
+    try:
+        result = Result.read(path)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return result if result.submission_digest == submission.digest else None
+
+
+def grade_class(paths: list[Path], results_dir: Path, pack: Pack, **options) -> Batch:
+    """Grades the submissions found in `paths` (see `submission.find`); options as `grade_submissions`."""
+    return grade_submissions([load(p, prefer=pack.name) for p in find(paths)], results_dir, pack, **options)
+
+
+def grade_submissions(
+    submissions: list[Submission],
+    results_dir: Path,
+    pack: Pack,
+    *,
+    secret: str | None = None,
+    workers: int = 2,
+    force: bool = False,
+    functions: list[str] | None = None,
+    require_isolation: bool = True,
+    progress: bool = True,
+    html_dir: Path | None = None,
+    limits: Limits | None = None,
+    scheduler: str | None = None,
+    on_result=None,
+) -> Batch:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    _refuse_duplicates(submissions)
+    done: dict[str, Result] = {}
+    todo = []
+    for submission in submissions:
+        previous = None if force else current(results_dir / f"{submission.student}.json", submission)
+        if previous and html_dir and not (html_dir / f"{submission.student}.html").exists():
+            previous = None  # its feedback page is missing: grade again to make it
+        if previous:
+            done[submission.student] = previous
+        else:
+            todo.append(submission)
+    if html_dir:
+        import plotly.express  # noqa: F401  (imported here, once: a lazy import raced between grading threads)
+    log = open(results_dir / LOG, "a")
+    log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: {len(todo)} to grade, {len(done)} already graded\n")
+    log.flush()
+    not_graded: list[str] = []
+    interrupted = False
+    lock = threading.Lock()
+
+    def finish(submission: Submission, result: Result, grader) -> None:
+        """Writes one result: its page, then its JSON (atomically), then its log line."""
+        if html_dir:
+            from autograder.output.html import write_html
+
+            write_html(result, grader, html_dir / f"{submission.student}.html")
+        result.raw = None  # the raw values are not kept past the report
+        result.write(results_dir / f"{submission.student}.json")
+        with lock:
+            log.write(_log_line(result))
+            log.flush()
+            done[submission.student] = result
+
+    def failed(submission: Submission, error: BaseException) -> None:
+        with lock:
+            log.write(f"{submission.student}: NOT GRADED, grader error: {error!r}\n")
+            log.flush()
+            not_graded.append(submission.student)
+
+    grader = None
+    try:
+        with _interruptible(), _progress(progress, len(todo)) as advance:
+            if todo and scheduler:
+                from autograder.integrations.cluster import grade_on_cluster
+
+                grade_on_cluster(
+                    scheduler,
+                    todo,
+                    pack,
+                    secret=secret,
+                    functions=functions,
+                    limits=limits,
+                    require_isolation=require_isolation,
+                    html_dir=html_dir,
+                    finish=finish,
+                    failed=failed,
+                    advance=advance,
+                    on_result=on_result,
+                )
+            elif todo:
+                grader = Grader(
+                    pack,
+                    secret=secret,
+                    workers=min(workers, len(todo)),
+                    functions=functions,
+                    require_isolation=require_isolation,
+                    limits=limits,
+                )
+                _local_pool(grader, todo, finish, failed, advance, on_result)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if grader is not None:
+            grader.close()
+        log.close()
+        results = [done[s.student] for s in submissions if s.student in done]
+        reporters.write_gradebook(results, results_dir / GRADEBOOK)
+        reporters.write_test_gradebook(results, results_dir / TEST_GRADEBOOK)
+        if html_dir and results:
+            from autograder.output.html import write_index
+
+            write_index(results, html_dir)
+    return Batch(
+        results,
+        graded=len(todo),
+        skipped=len(submissions) - len(todo),
+        not_graded=not_graded,
+        interrupted=interrupted,
+    )
+
+
+def _local_pool(grader: Grader, todo: list[Submission], finish, failed, advance, on_result) -> None:
+    """A grading thread per worker template; Ctrl-C stops at once (the templates are closed, which
+    ends the units running in them) and what is done is kept."""
+    free: queue.Queue[int] = queue.Queue()
+    for index in range(len(grader.templates)):
+        free.put(index)
+    stopping = threading.Event()
+
+    def grade(submission: Submission) -> Result | None:
+        if stopping.is_set():
+            return None
+        index = free.get()
+        try:
+            result = grader.grade(submission, index)
+        finally:
+            free.put(index)
+        finish(submission, result, grader)
+        return result
+
+    pool = ThreadPoolExecutor(len(grader.templates))
+    futures = {pool.submit(grade, s): s for s in todo}
+    try:
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in finished:
+                submission = futures[future]
+                try:
+                    result = future.result()
+                except Exception as error:  # a fault of the grader: logged, not written as a score
+                    failed(submission, error)
+                    advance(submission.student, None)
+                    continue
+                if result is not None:
+                    advance(submission.student, result)
+                    if on_result:
+                        on_result(result)
+    except KeyboardInterrupt:
+        stopping.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        grader.close()  # ends the units under way; their submissions are graded on the next run
+        raise
+    pool.shutdown(wait=True)
+
+
+class _interruptible:
+    """SIGTERM stops a batch as Ctrl-C does (in the main thread only, where signals are handled)."""
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _refuse_duplicates(submissions: list[Submission]) -> None:
+    seen: dict[str, Path] = {}
+    for submission in submissions:
+        if submission.student in seen:
+            raise ValueError(
+                f"two submissions for student {submission.student!r}: {seen[submission.student]} and "
+                f"{submission.path}; keep one file per student (the id is the file stem)"
+            )
+        seen[submission.student] = submission.path
+
+
+def _log_line(result: Result) -> str:
+    notes = [] if result.status == "graded" else [result.status]
+    if result.reason():
+        notes.append(result.reason())
+    if result.protections_off:
+        notes.append("protections off: " + ", ".join(result.protections_off))
+    return (
+        f"{result.student}: {result.score:g}/{result.max_score:g} in {result.seconds:.2f} s"
+        + ("; " + "; ".join(notes) if notes else "")
+        + "\n"
+    )
+
+
+class _progress:
+    """A progress bar with an ETA on a terminal (rich), nothing otherwise."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total = enabled and total > 0, total
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda student, result: None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(
+            TextColumn("grading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.description}"),
+        )
+        self.bar.start()
+        task = self.bar.add_task("", total=self.total)
+
+        def advance(student: str, result: Result | None) -> None:
+            from autograder.output.text import terminal
+
+            score = f"{result.score:g}" if result else "not graded"
+            self.bar.update(task, advance=1, description=terminal(f"{student}: {score}"))
+
+        return advance
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.stop()

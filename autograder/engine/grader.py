@@ -1,0 +1,213 @@
+"""Grades submissions of one exercise pack: the one way a submission flows through the project.
+
+    load (submission.py) -> run in a sandboxed worker (runner.py, zygote.py, worker.py, program.py)
+    -> raw outputs as plain data (wire.py) -> judged against the reference (judge.py, the pack's
+    checks) -> a Result (output/results.py) -> written by reporters (output/)
+
+A `Grader` starts its worker templates once (imports, models, inputs: a few seconds) and runs the
+reference once (or loads it from the cache); grading a submission after that costs a fraction of a
+second.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.engine import pack as packs
+from autograder.engine import reference, sandbox
+from autograder.engine.files import PACKAGE, ROOT, cache_dir
+from autograder.engine.judge import NOT_IMPORTED, judge
+from autograder.engine.pack import Pack
+from autograder.engine.runner import Limits, Template, TemplateFailed, run_submission
+from autograder.engine.submission import Submission
+from autograder.output.results import Result, TestResult
+
+REPORT_BYTES = 8 << 20  # raw values kept per submission for its report
+
+
+class IsolationUnavailable(RuntimeError):
+    """Some protection could not be switched on, and grading was not allowed without it."""
+
+
+def hidden_paths() -> list[Path]:
+    """What the worker must never read, even where it lies among what it may read (the packages,
+    say, when the project is installed among them): the project's code and checks, its solutions,
+    tests and nbgrader sources, every pack's folder and solution, the cache of reference outputs.
+    The rest of the repository is out of reach anyway: what the worker reads is an allow-list."""
+    hidden = [
+        PACKAGE,
+        cache_dir(),
+        *(ROOT / name for name in ("solutions", "tests", "nbgrader", "benchmarks")),
+    ]
+    for pack in packs.packs().values():
+        hidden += [pack.package, pack.solution]
+    return hidden
+
+
+class Grader:
+    def __init__(
+        self,
+        pack: Pack | None = None,
+        *,
+        secret: str | None = None,
+        workers: int = 1,
+        functions: list[str] | None = None,
+        limits: Limits | None = None,
+        require_isolation: bool = True,
+        log_dir: Path | None = None,
+    ):
+        self.pack = pack or packs.get()
+        self.functions = functions or self.pack.names
+        unknown = set(self.functions) - set(self.pack.names)
+        if unknown:
+            raise ValueError(
+                f"no function named {', '.join(sorted(unknown))} in the {self.pack.name} exercise; "
+                f"its functions are {', '.join(self.pack.names)}"
+            )
+        self.secret = secret
+        self.limits, self.log_dir = limits or Limits(), log_dir
+        self.inputs = self.pack.inputs(secret)
+        self.workdir = Path(tempfile.mkdtemp(prefix="autograder-"))
+        os.chmod(self.workdir, 0o700)
+        self.settings = {
+            # Every mechanism is always tried; `require_isolation` says whether all of them must hold.
+            "sandbox": True,
+            "fixtures": self.pack.fixtures,
+            "preload": list(self.pack.preload),
+            "catalog": self.inputs.catalog,
+            "readable": [str(p) for p in self.pack.readable],
+            "hidden": [str(p) for p in hidden_paths()],
+        }
+        self.templates: list[Template] = []
+        try:
+            self.templates = [self._start(i) for i in range(workers)]
+            for template in self.templates:
+                template.ready()
+            self.protections_off = self._protections_off()
+            if self.protections_off and require_isolation:
+                raise IsolationUnavailable(
+                    "refusing to grade without isolation; these protections are off:\n"
+                    + "\n".join(f"  {name}: {why}" for name, why in self.protections_off.items())
+                    + "\nRun on Linux with user namespaces and Landlock, or pass --allow-unsandboxed."
+                )
+            self.reference = reference.load_or_run(
+                self.templates[0], self.pack, self.inputs, list(self.pack.readable), public=secret is None
+            )
+            if self.pack.screen:
+                self.inputs = self.pack.screen(self.inputs, self.reference)
+            self.request, self.request_tensors = self.reference.request(
+                self.pack, self.inputs, self.functions
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, index: int) -> Template:
+        log = self.log_dir / f"worker-{index}.log" if self.log_dir else None
+        return Template(self.settings, self.inputs.tensors, limits=self.limits, workdir=self.workdir, log=log)
+
+    def _protections_off(self) -> dict[str, str]:
+        off = dict(self.templates[0].off)
+        probe = self.templates[0].run({"mode": "student", "functions": []}, b"")  # a worker that runs nothing
+        if probe.problem:
+            raise TemplateFailed(f"a worker could not start: {probe.problem}\n{self.templates[0].log_tail()}")
+        off.update(probe.off)  # what each worker could switch on for itself: namespaces, Landlock, limits
+        return {name: why for name, why in off.items() if name in sandbox.PROTECTIONS}
+
+    def grade(self, submission: Submission, worker: int = 0) -> Result:
+        """Grades one submission on the given worker template (one grading thread per template)."""
+        started = time.monotonic()
+        if submission.error:
+            tests = [
+                TestResult(
+                    t.title,
+                    t.function,
+                    0.0,
+                    t.points,
+                    "Not graded: the file could not be read (see the problem at the top).",
+                )
+                for f in self.functions
+                for t in self.pack.tests_of(f)
+            ]
+            return Result(
+                submission.student,
+                tests,
+                status=NOT_IMPORTED,
+                problems=[submission.error],
+                error=submission.error,
+                submission_digest=submission.digest,
+                exercise=self.pack.name,
+            )
+        request = dict(
+            self.request,
+            filename=submission.filename,
+            format=submission.format,
+            statement_seconds=self.limits.statement_seconds,
+        )
+        for attempt in range(2):
+            try:
+                raw = run_submission(self.templates[worker], request, submission.data, self.request_tensors)
+                break
+            except TemplateFailed:
+                if attempt:
+                    raise
+                self.templates[worker].close()
+                self.templates[worker] = self._start(worker).ready()
+        verdict = judge(raw, self.reference, self.pack, self.inputs, self.functions)
+        output = raw.output
+        if raw.output_dropped:
+            output += f"\n[... {raw.output_dropped} more bytes of output were dropped]"
+        return Result(
+            submission.student,
+            verdict.tests,
+            output,
+            time.monotonic() - started,
+            {**raw.off, **self.protections_off},
+            status=verdict.status,
+            problems=verdict.problems,
+            notes=verdict.notes,
+            submission_digest=submission.digest,
+            exercise=self.pack.name,
+            raw=_for_report(raw, self.pack.report_cases),
+        )
+
+    def close(self) -> None:
+        for template in self.templates:
+            template.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Grader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _for_report(raw, cases: tuple[str, ...]) -> dict:
+    """The raw outcomes the pack's report shows, no more (and none above REPORT_BYTES in all): the
+    rest is dropped as soon as the submission is judged."""
+    kept, size = {}, 0
+    for case in cases:
+        outcome = raw.outcomes.get(case)
+        if outcome is None:
+            continue
+        size += _size(outcome.get("value"))
+        if size > REPORT_BYTES:
+            break
+        kept[case] = outcome
+    return kept
+
+
+def _size(value) -> int:
+    if isinstance(value, (list, tuple)):
+        return sum(_size(v) for v in value)
+    values = getattr(value, "values", None)
+    if values is not None and hasattr(values, "nbytes"):
+        return int(values.nbytes)
+    if isinstance(getattr(value, "fields", None), dict):
+        return sum(_size(v) for v in value.fields.values())
+    return 64

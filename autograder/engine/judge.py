@@ -1,0 +1,230 @@
+"""Turns what a submission returned into scored tests, by comparing it with the reference's answers.
+
+Runs in the trusted process only, on plain data, within a time budget. Each test gets full points
+or none; a failed test says what was expected, what came back, on which input, and names the likely
+mistake when a hint recognises one. Problems of the file's top-level code are said once, at the
+top, in the student's own cell and line numbers; a function that is missing, cannot run or crashed
+fails its own tests, with the reason in one line, and no other function's.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from autograder.engine.pack import Failure, Inputs, Pack
+from autograder.engine.reference import Reference
+from autograder.engine.runner import RawResults
+from autograder.output.results import TestResult
+
+SHOWN = 2  # failing inputs shown per test; the rest are counted
+JUDGE_SECONDS = 30.0  # for one submission, all tests: far above what honest answers take
+
+GRADED, PROBLEMS, NOT_IMPORTED = "graded", "imported with problems", "not imported"
+TIME_LIMIT, CRASHED, INVALID = "time limit", "crashed", "invalid output"
+STATUSES = (GRADED, PROBLEMS, NOT_IMPORTED, TIME_LIMIT, CRASHED, INVALID)
+
+
+@dataclass
+class Verdict:
+    tests: list[TestResult]
+    status: str
+    problems: list[str] = field(default_factory=list)  # the top-level code's, in the student's terms
+    notes: list[str] = field(default_factory=list)
+
+
+def judge(
+    raw: RawResults,
+    reference: Reference,
+    pack: Pack,
+    inputs: Inputs,
+    functions: list[str],
+    seconds: float = JUDGE_SECONDS,
+) -> Verdict:
+    deadline = time.monotonic() + seconds
+    problems = [_problem(p) for p in raw.program + raw.hung]
+    fatal = raw.invalid or raw.unloadable
+    if fatal:
+        problems.insert(0, fatal)
+    results = []
+    for function in functions:
+        problem = _fatal(raw) if fatal else function_problem(raw, pack, function)
+        answers, errors = _collect(raw, reference, pack, inputs, function)
+        hint = _hint(pack, function, answers, deadline)
+        for index, test in enumerate(pack.tests_of(function)):
+            if problem:
+                results.append(TestResult(test.title, function, 0.0, test.points, problem))
+                continue
+            if time.monotonic() > deadline:
+                results.append(
+                    TestResult(
+                        test.title,
+                        function,
+                        0.0,
+                        test.points,
+                        f"not judged: judging this submission took longer than {seconds:g} s",
+                    )
+                )
+                continue
+            failures = _failures(test, inputs, answers, errors, verbose=index == 0)
+            output, details = _output(failures, hint)
+            results.append(
+                TestResult(
+                    test.title,
+                    function,
+                    0.0 if failures else test.points,
+                    test.points,
+                    output,
+                    details=details,
+                )
+            )
+    return Verdict(results, _status(raw, problems, functions), problems, list(raw.notes))
+
+
+def _status(raw: RawResults, problems: list[str], functions: list[str]) -> str:
+    if raw.invalid:
+        return INVALID
+    defined = {name for imported in raw.imports.values() for name in imported.get("functions", {})}
+    if raw.unloadable or (problems and not defined & set(functions)):
+        return NOT_IMPORTED
+    if "crashed" in raw.kinds:
+        return CRASHED
+    if "time limit" in raw.kinds:
+        return TIME_LIMIT
+    return PROBLEMS if problems else GRADED
+
+
+def _fatal(raw: RawResults) -> str:
+    why = "what the worker sent was rejected" if raw.invalid else "the file could not be read"
+    return f"Not graded: {why} (see the problem at the top)."
+
+
+def _problem(problem: dict) -> str:
+    message = f"{problem['type']}: {problem['message']}" if problem["message"] else problem["type"]
+    skipped = f" ({problem['skipped']})" if problem.get("skipped") else ""
+    return f"{problem['where']}: {message}{skipped}"
+
+
+def function_problem(raw: RawResults, pack: Pack, function: str) -> str | None:
+    """Why none of `function`'s cases could run, in one line, or None."""
+    imported = raw.imports.get(function)
+    if imported is None:
+        return raw.problems.get(function, "the submission did not report back") + "."
+    defined = imported.get("functions") or {}
+    contract = pack.function(function).signature()
+    if function not in defined:
+        if function in raw.missing:
+            return (
+                f"{function} is missing: the code that defines it ({raw.missing[function]}) could not run "
+                "(see the problems at the top)."
+            )
+        return (
+            f"There is no function named {function} in your file. "
+            f"Keep the name and signature of the stub: {contract}."
+        )
+    if defined[function] is None:
+        return f"{function} is not a function with a signature. Expected {contract}."
+    return None
+
+
+def _collect(raw: RawResults, reference: Reference, pack: Pack, inputs: Inputs, function: str):
+    """(answers: case id -> (case, value, reference outcome, outcome), errors: case id -> message)."""
+    answers, errors = {}, {}
+    for case in inputs.of(function):
+        outcome = raw.outcomes.get(case.id)
+        if outcome is None:
+            if raw.problem_cases.get(function) == case.id:
+                errors[case.id] = (f"{raw.problems[function]}", "")
+            else:
+                errors[case.id] = (
+                    f"not run: {raw.problems.get(function, 'no result came back')} on an earlier input",
+                    "",
+                )
+        elif outcome["status"] == "error":
+            error = outcome["error"]
+            message = f"raised {error.get('type')}: {error.get('message')}".rstrip(": ")
+            errors[case.id] = (message + _error_hint(pack, function, error), error.get("traceback", ""))
+        else:
+            answers[case.id] = (case, outcome["value"], reference.outcomes[case.id], outcome)
+    return answers, errors
+
+
+def _error_hint(pack: Pack, function: str, error: dict) -> str:
+    kind, message = error.get("type", ""), str(error.get("message", ""))
+    contract = pack.function(function)
+    if kind == "NotImplementedError":
+        return " (not written yet: replace `raise NotImplementedError()` with your code)"
+    if kind == "TypeError" and ("argument" in message or "positional" in message):
+        return f" (the contract is {contract.signature()})"
+    if kind == "NameError" and error.get("name"):
+        given = [p.name for p in contract.params]
+        return (
+            f" ({error['name']!r} is neither defined in your file nor given: "
+            f"while graded, {function} gets its "
+            f"arguments ({', '.join(given)})"
+            + (f" and the notebook globals {', '.join(contract.globals)}" if contract.globals else "")
+            + "; use those instead)"
+        )
+    if kind == "SystemExit":
+        return " (sys.exit() or exit() was called)"
+    if pack.error_hint:
+        hint = pack.error_hint(function, error)
+        if hint:
+            return f" ({hint})"
+    return ""
+
+
+def _failures(test, inputs: Inputs, answers: dict, errors: dict, verbose: bool) -> list[tuple[str, str]]:
+    """(what the student sees now, the details) for each failing input of the test."""
+    selected = [case for case in inputs.of(test.function) if test.selects(case)]
+    failures = []
+    for case in selected:
+        if case.id in errors:
+            message, trace = errors[case.id]
+            text = f"On {case.about}: {message}" + (f"\n{trace}" if verbose and trace else "")
+            failures.append((text, ""))
+    answered = [answers[case.id] for case in selected if case.id in answers]
+    if test.per_case:
+        for case, got, want, outcome in answered:
+            problem = (
+                test.per_case(case, got, want, outcome)
+                if test.with_outcome
+                else test.per_case(case, got, want)
+            )
+            if problem:
+                failures.append(_said(f"On {case.about}: ", problem))
+    if test.across:
+        problem = test.across([(case, got, want) for case, got, want, _ in answered])
+        if problem:
+            failures.append(_said("", problem, capitalise=True))
+    if not selected and not failures:
+        failures.append(("no input of this test could be run", ""))
+    return failures
+
+
+def _said(prefix: str, problem: str | Failure, capitalise: bool = False) -> tuple[str, str]:
+    summary, details = (problem.summary, problem.details) if isinstance(problem, Failure) else (problem, "")
+    if capitalise:
+        summary = summary[:1].upper() + summary[1:]
+        details = details[:1].upper() + details[1:]
+    return prefix + summary, (prefix + details if details else "")
+
+
+def _hint(pack: Pack, function: str, answers: dict, deadline: float) -> str | None:
+    if function not in pack.hints or time.monotonic() > deadline:
+        return None
+    return pack.hints[function]([(case, got, want) for case, got, want, _ in answers.values()])
+
+
+def _output(failures: list[tuple[str, str]], hint: str | None) -> tuple[str, str]:
+    """The test's message (at most SHOWN inputs, then a count, then the hint) and its details."""
+    if not failures:
+        return "", ""
+    lines = [summary for summary, _ in failures[:SHOWN]]
+    if len(failures) > SHOWN:
+        more = len(failures) - SHOWN
+        lines.append(f"(and {more} more input{'s' if more > 1 else ''})")
+    if hint:
+        lines.append(f"Likely mistake: {hint}.")
+    details = [d for _, d in failures if d]
+    return "\n".join(lines), "\n".join(details[:10])

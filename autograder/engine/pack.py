@@ -1,0 +1,222 @@
+"""An exercise pack: everything the engine grades, declared as data.
+
+A pack names its functions (parameters, the notebook globals each may read, the other exercise
+functions each calls), the inputs they are called on (fixtures and cases, public or drawn from a
+secret), the tests with their points, the hints that name mistakes, and optionally sections of the
+HTML report and a demo. The engine enumerates these and knows no exercise of its own.
+
+The shipped packs live in `autograder/packs/`; a course ships its own as a Python package that
+names its `Pack` in the entry-point group `autograder.packs` (`autograder new-exercise` writes one).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+ENTRY_POINTS = "autograder.packs"
+DEFAULT = "induction_heads"
+NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter of an exercise function: its name, what the grader passes, and its default."""
+
+    name: str
+    kind: str = "value"  # in words for the contract: "model", "cache", "int", "tensor", ...
+    default: Any = NO_DEFAULT
+
+
+@dataclass(frozen=True)
+class Function:
+    """An exercise function, as its stub declares it."""
+
+    name: str
+    params: tuple[Param, ...]
+    globals: tuple[str, ...] = ()  # notebook globals the grader binds before each call
+    stand_ins: tuple[str, ...] = ()  # exercise functions it calls: the reference's, while it is judged
+
+    def signature(self) -> str:
+        shown = (p.name if p.default is NO_DEFAULT else f"{p.name}={p.default!r}" for p in self.params)
+        return f"def {self.name}({', '.join(shown)})"
+
+    def parameters(self) -> list[list]:
+        """[[name], [name, default], ...]: the form the worker binds stand-in calls with."""
+        return [[p.name] if p.default is NO_DEFAULT else [p.name, p.default] for p in self.params]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of one function. `args` and `globals` are argument specs (`{"kind": ..., ...}`) that
+    the worker's fixtures turn into fresh values; `driver` says how to call (None: `f(*args)`)."""
+
+    id: str
+    function: str
+    args: tuple[dict, ...]
+    seed: int = 0
+    about: str = ""  # the input in words, for feedback
+    group: str = ""  # which tests look at it
+    extra: dict = field(default_factory=dict)  # facts the checks use (model, seq_len, ...)
+    globals: dict = field(default_factory=dict)
+    driver: dict | None = None
+    secret: bool = False  # drawn from a secret: feedback must not print its whole expected answer
+
+    def request(self) -> dict:
+        request = {"id": self.id, "args": list(self.args), "seed": self.seed, "globals": self.globals}
+        return request | ({"driver": self.driver} if self.driver else {})
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a check says is wrong on an input drawn from a secret: a summary that gives no expected
+    answer away, and the details (shown after the due date). A check may also return a plain str."""
+
+    summary: str
+    details: str = ""
+
+
+@dataclass(frozen=True)
+class Test:
+    """What one function must get right, worth `points`, judged on the cases it `selects`.
+
+    `per_case(case, got, want)` (or `(case, got, want, outcome)` with `with_outcome`) and
+    `across(triples)` return what is wrong, or None; `got` and `want["value"]` are plain values
+    (`wire.Tensor`, `wire.Record`, lists, ...)."""
+
+    function: str
+    name: str
+    points: float
+    selects: Callable[[Case], bool]
+    per_case: Callable | None = None
+    across: Callable | None = None
+    with_outcome: bool = False
+
+    @property
+    def title(self) -> str:
+        return f"{self.function}: {self.name}"
+
+
+@dataclass
+class Inputs:
+    """What every submission is called on: plain data the worker builds its fixtures from, the
+    tensors it refers to, and the cases."""
+
+    catalog: dict
+    tensors: dict  # name -> numpy array
+    cases: tuple[Case, ...]
+
+    def of(self, function: str) -> list[Case]:
+        return [case for case in self.cases if case.function == function]
+
+    @functools.cached_property
+    def digest(self) -> str:
+        import numpy as np
+
+        h = hashlib.sha256(json.dumps(self.catalog, sort_keys=True).encode())
+        h.update(json.dumps([c.request() | {"f": c.function} for c in self.cases], sort_keys=True).encode())
+        for name in sorted(self.tensors):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(self.tensors[name]).tobytes())
+        return h.hexdigest()
+
+
+@dataclass
+class Pack:
+    """An exercise. See the module docstring; `autograder/packs/induction_heads` is the example."""
+
+    name: str
+    title: str
+    functions: tuple[Function, ...]
+    tests: tuple[Test, ...]
+    inputs: Callable[[str | None], Inputs]  # public inputs (None), or drawn from a secret
+    package: Path  # the pack's folder: hidden from the worker, part of the pack's digest
+    solution: Path  # the single source: reference code between ### BEGIN/END SOLUTION
+    exercise: Path  # where the build writes the student's file (.py, and .ipynb beside it)
+    fixtures: str = "autograder.engine.fixtures"  # module whose `Fixtures` the worker builds inputs with
+    preload: tuple[str, ...] = ()  # modules the worker's template imports once, for every submission
+    readable: tuple[Path, ...] = ()  # files the worker may read besides Python (a model's weights)
+    hints: dict[str, Callable] = field(default_factory=dict)  # function -> hint(answers)
+    error_hint: Callable[[str, dict], str | None] | None = None  # (function, error) -> a hint
+    report: Callable | None = None  # (result, raw, reference) -> HTML sections
+    report_cases: tuple[str, ...] = ()  # case ids whose raw values the report needs
+    demo: Callable | None = None  # (pack, model name) -> the lines of its report
+    screen: Callable | None = (
+        None  # (inputs, reference) -> inputs: drops drawn cases the reference shows unfit
+    )
+    nbgrader_source: Path | None = None  # where the build writes the nbgrader source notebook
+
+    def function(self, name: str) -> Function:
+        for function in self.functions:
+            if function.name == name:
+                return function
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.functions]
+
+    def tests_of(self, function: str) -> list[Test]:
+        return [test for test in self.tests if test.function == function]
+
+    def points_of(self, function: str) -> float:
+        return sum(test.points for test in self.tests_of(function))
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """Changes with any file of the pack and with its reference solution."""
+        h = hashlib.sha256(self.name.encode())
+        for path in sorted(self.package.rglob("*.py")):
+            h.update(str(path.relative_to(self.package)).encode())
+            h.update(path.read_bytes())
+        if self.solution.exists():
+            h.update(self.solution.read_bytes())
+        return h.hexdigest()
+
+
+class UnknownExercise(ValueError):
+    """No installed pack has that name."""
+
+
+@functools.cache
+def packs() -> dict[str, Pack]:
+    """Every exercise, by name: the packs shipped in `autograder/packs/`, and those other packages
+    register in the entry-point group `autograder.packs`."""
+    import importlib
+
+    found = {}
+    shipped = Path(__file__).resolve().parent.parent / "packs"
+    for folder in sorted(shipped.iterdir()):
+        if (folder / "__init__.py").exists():
+            pack = importlib.import_module(f"autograder.packs.{folder.name}").PACK
+            found[pack.name] = pack
+    for entry in entry_points(group=ENTRY_POINTS):
+        pack = entry.load()
+        if not isinstance(pack, Pack):
+            raise TypeError(f"the entry point {entry.name} = {entry.value} is not an autograder Pack")
+        found.setdefault(pack.name, pack)
+    return found
+
+
+def get(name: str | None = None) -> Pack:
+    name = name or DEFAULT
+    available = packs()
+    if name not in available:
+        raise UnknownExercise(
+            f"no exercise named {name!r}; installed: {', '.join(sorted(available))} "
+            "(python -m autograder exercises lists them)"
+        )
+    return available[name]
+
+
+def for_file(path: Path | None, fallback: str | None = None) -> Pack:
+    """The pack a submission file is for: the one named by its stem, else `fallback`, else the default."""
+    if path is not None and Path(path).stem in packs():
+        return packs()[Path(path).stem]
+    return get(fallback)

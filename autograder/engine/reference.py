@@ -1,0 +1,159 @@
+"""The expected values: the reference solution run on every case, once, and kept.
+
+The reference runs through the same sandboxed worker as a submission (in "reference" mode), so the
+judge never imports torch or the solutions. Besides each return value, the run records the inputs
+the checks look at (for the judge's explanations) and the calls each function made to the other
+exercise functions (for the stand-ins that let each function be judged alone). The result is cached
+on the instructor's side under a key that changes with the whole pack, its inputs (a secret's draw
+included), the fixtures' files and the worker's code. A release for students ships the public
+inputs' expected values instead (`expected_path`), since it has no reference solution to run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.engine import wire
+from autograder.engine.files import cache_dir, write_atomically
+from autograder.engine.pack import Inputs, Pack
+from autograder.engine.runner import Template, run_submission
+
+ENGINE = Path(__file__).parent
+WORKER_SOURCES = ("worker.py", "program.py", "fixtures.py", "wire.py", "zygote.py")
+
+
+class ReferenceFailed(RuntimeError):
+    """The reference solution did not run cleanly: a fault in the project, not in a submission."""
+
+
+@dataclass
+class Reference:
+    outcomes: dict[str, dict]  # case id -> {"status", "value", "args", "calls", "inputs"}
+
+    def request(self, pack: Pack, inputs: Inputs, functions: list[str]) -> tuple[dict, dict]:
+        """The student-mode request for `functions`, with the reference's recorded calls to replay."""
+        tensors: dict = {}
+        tasks = []
+        for function in functions:
+            stand_ins = _stand_ins(pack, function)
+            task_cases = []
+            for case in inputs.of(function):
+                request = case.request()
+                if stand_ins:
+                    replay: dict[str, list] = {}
+                    for call in self.outcomes[case.id].get("calls") or []:
+                        result = wire.encode_decoded(call["result"], tensors)
+                        replay.setdefault(call["function"], []).append(
+                            {"arguments": call["arguments"], "result": result}
+                        )
+                    request["replay"] = replay
+                task_cases.append(request)
+            tasks.append({"function": function, "cases": task_cases, "stand_ins": stand_ins})
+        return {"mode": "student", "functions": tasks}, tensors
+
+    def keep(self, case_ids) -> Reference:
+        return Reference({case: self.outcomes[case] for case in case_ids if case in self.outcomes})
+
+
+def _stand_ins(pack: Pack, function: str) -> dict:
+    return {name: pack.function(name).parameters() for name in pack.function(function).stand_ins}
+
+
+def reference_request(pack: Pack, inputs: Inputs) -> dict:
+    tasks = [
+        {
+            "function": f.name,
+            "cases": [case.request() for case in inputs.of(f.name)],
+            "stand_ins": _stand_ins(pack, f.name),
+        }
+        for f in pack.functions
+    ]
+    return {"mode": "reference", "functions": tasks, "filename": pack.solution.name}
+
+
+def key(pack: Pack, inputs: Inputs, fixture_files: list[Path]) -> str:
+    """Changes with the pack, its inputs, the files its fixtures read and the worker's code."""
+    h = hashlib.sha256(pack.digest.encode())
+    h.update(inputs.digest.encode())
+    for name in WORKER_SOURCES:
+        h.update((ENGINE / name).read_bytes())
+    for path in fixture_files:
+        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+            if file.is_file():
+                h.update(file.name.encode())
+                h.update(file.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def expected_path(pack: Pack) -> Path:
+    """Where a release keeps the public inputs' expected values (no reference solution beside them)."""
+    return pack.package / "expected"
+
+
+def load_or_run(
+    template: Template, pack: Pack, inputs: Inputs, fixture_files: list[Path], public: bool
+) -> Reference:
+    """The cached reference run for these inputs; else, for the public inputs, the expected values a
+    release ships; else a new run (about a second), saved for next time."""
+    cached = cache_dir() / "reference" / key(pack, inputs, fixture_files)
+    for base in (cached, expected_path(pack) / "public") if public else (cached,):
+        reference = read(base)
+        if reference is not None and all(case.id in reference.outcomes for case in inputs.cases):
+            return reference
+    if not pack.solution.exists():
+        raise ReferenceFailed(
+            f"no expected values for {pack.name}: its reference solution ({pack.solution.name}) is not here, "
+            "and neither are the expected values a release ships"
+        )
+    reference = run(template, pack, inputs)
+    write(reference, cached)
+    return reference
+
+
+def read(base: Path) -> Reference | None:
+    document_path, blob_path = base.with_suffix(".json"), base.with_suffix(".safetensors")
+    if not (document_path.exists() and blob_path.exists()):
+        return None
+    try:
+        document = json.loads(document_path.read_text())
+        arrays = wire.blob_to_arrays(blob_path.read_bytes())
+        return Reference({case: _decode(outcome, arrays) for case, outcome in document["outcomes"].items()})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged cache file: run the reference again
+
+
+def write(reference: Reference, base: Path) -> None:
+    arrays: dict = {}
+    document = {"outcomes": {case: _encode(outcome, arrays) for case, outcome in reference.outcomes.items()}}
+    write_atomically(base.with_suffix(".safetensors"), wire.arrays_to_blob(arrays))
+    write_atomically(base.with_suffix(".json"), json.dumps(document).encode())
+
+
+def run(template: Template, pack: Pack, inputs: Inputs) -> Reference:
+    raw = run_submission(template, reference_request(pack, inputs), pack.solution.read_bytes())
+    failures = [f"{f}: {p}" for f, p in raw.problems.items()]
+    failures += [raw.unloadable, raw.invalid] if raw.unloadable or raw.invalid else []
+    failures += [f"{p['where']}: {p['type']}: {p['message']}" for p in raw.program]
+    failures += [f"{c}: {o['error']}" for c, o in raw.outcomes.items() if o["status"] != "ok"]
+    if failures:
+        raise ReferenceFailed(
+            "the reference solution failed:\n" + "\n".join(failures[:10]) + "\n" + raw.output
+        )
+    return Reference(raw.outcomes)
+
+
+def _encode(outcome: dict, arrays: dict) -> dict:
+    return {
+        k: wire.encode_decoded(v, arrays) if k in ("value", "args", "calls", "inputs") else v
+        for k, v in outcome.items()
+    }
+
+
+def _decode(outcome: dict, arrays: dict) -> dict:
+    return {
+        k: wire.decode(v, arrays) if k in ("value", "args", "calls", "inputs") else v
+        for k, v in outcome.items()
+    }

@@ -1,0 +1,265 @@
+"""The isolation mechanisms that keep student code apart from the judge, one function each.
+
+Where each one is switched on (see `zygote.py`):
+
+- user + network namespaces, once, when the template process starts (before any thread exists):
+  no network at all, not even the host's loopback, and no capability outside the namespace even
+  when the grader runs as root;
+- PID, IPC and mount namespaces per unit of work: the worker is init of its PID namespace, so when
+  it ends the kernel kills every process it started, double-forked daemons included (on Linux 6.14+
+  the namespace's own pid_max also caps its processes and threads); System V shared memory,
+  semaphores and message queues are its own and vanish with it; and its scratch directory is a
+  size-limited tmpfs of its own, so one submission filling its disk costs no other anything;
+- in the worker itself: a kill-on-parent-death signal, resource limits (address space, CPU time,
+  file size, no core dumps), a Landlock ruleset (`landlock.py`): it reads the Python installation
+  and its packages and the fixtures its exercise declares, and writes only its scratch directory;
+  the project's sources, the reference solutions, the checks and the judge's files are out of its
+  sight; and a seccomp filter that refuses new processes (threads still start), so that the
+  submission is one process and its limits bound all it does.
+
+Each mechanism reports whether it could be switched on, so that the caller can say plainly which
+protections are off on a platform that lacks one. Landlock needs no namespace: it is applied
+wherever the kernel has it, also where a container refuses user namespaces.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import platform
+import re
+import resource
+import signal
+import sys
+from pathlib import Path
+
+CLONE_THREAD = 0x00010000
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+PR_SET_PDEATHSIG = 1
+MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
+
+PROTECTIONS = {
+    "network": "no network access (network namespace)",
+    "processes": "every process the submission starts is killed when it ends (PID namespace)",
+    "privileges": "no capability outside the sandbox (user namespace)",
+    "filesystem": "reads only Python, its packages and the exercise's fixtures; writes only its scratch "
+    "directory (Landlock)",
+    "ipc": "no System V IPC shared with anything else (IPC namespace)",
+    "disk": "a scratch directory of its own, of limited size (a tmpfs in a mount namespace)",
+    "limits": "memory, CPU time and file size limits (rlimits)",
+    "fork": "starts no other process, so the limits bound all it does (seccomp)",
+}
+
+
+DEVICES = ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")
+ETC_FILES = (
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "timezone",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "host.conf",
+    "hosts",
+    "mime.types",
+)
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _unshare(flags: int) -> None:
+    if _libc().unshare(flags) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno))
+
+
+def enter_user_and_network_namespaces() -> str | None:
+    """Moves this (single-threaded) process into new user and network namespaces.
+
+    Returns None on success, else why not. Inside, this process is root of its own user namespace,
+    mapped to the caller's uid outside: it keeps the caller's file permissions, gains nothing else.
+    """
+    if not sys.platform.startswith("linux"):
+        return f"namespaces are Linux-only (this is {sys.platform})"
+    uid, gid = os.getuid(), os.getgid()
+    try:
+        _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+        Path("/proc/self/setgroups").write_text("deny")
+        Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
+        Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
+    except OSError as error:
+        return f"unshare(user, network) failed: {error}"
+    return None
+
+
+def enter_unit_namespaces(scratch: Path, scratch_bytes: int) -> dict[str, str]:
+    """For one unit of work: new PID, IPC and mount namespaces (the next child of this process is
+    init of the PID namespace), and a fresh tmpfs of `scratch_bytes` on `scratch`. Returns the
+    protections that could not be switched on, with why."""
+    if not sys.platform.startswith("linux"):
+        return {name: "namespaces are Linux-only" for name in ("processes", "ipc", "disk")}
+    off = {}
+    try:
+        _unshare(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS)
+    except OSError as error:
+        for flag, name in ((CLONE_NEWPID, "processes"), (CLONE_NEWIPC, "ipc"), (CLONE_NEWNS, "disk")):
+            try:
+                _unshare(flag)
+            except OSError:
+                off[name] = f"unshare failed: {error}"
+    if "disk" not in off:
+        libc = _libc()
+        options = f"size={scratch_bytes},nr_inodes=4096,mode=0700".encode()
+        if (
+            libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0
+            or libc.mount(b"tmpfs", str(scratch).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) != 0
+        ):
+            off["disk"] = f"mounting a tmpfs failed: {os.strerror(ctypes.get_errno())}"
+    return off
+
+
+def kernel_version() -> tuple[int, ...]:
+    """The running kernel's (major, minor), e.g. (6, 14) for "6.14.0-fc"."""
+    return tuple(int(part) for part in re.findall(r"\d+", platform.release())[:2])
+
+
+def limit_tasks(count: int) -> str | None:
+    """Caps the processes and threads of this PID namespace, whose init this process must be, at
+    `count` - 1. Only Linux 6.14+ keeps a pid_max per PID namespace; before that the file is the
+    host's own setting, so it is left alone and the cap is off (the unit's time limit still ends a
+    flood)."""
+    if not sys.platform.startswith("linux") or kernel_version() < (6, 14):
+        return f"pid_max is kept per PID namespace from Linux 6.14 (this is {platform.release()})"
+    if os.getpid() != 1:
+        return "not the init of its own PID namespace"
+    try:
+        Path("/proc/sys/kernel/pid_max").write_text(str(count))
+    except OSError as error:
+        return f"could not set the namespace's pid_max: {error}"
+    return None
+
+
+def forbid_new_processes() -> str | None:
+    """seccomp: from now on fork, vfork and clone without CLONE_THREAD fail with EPERM; threads
+    still start. clone3 fails with ENOSYS (its flags are out of a filter's reach), and libc then
+    falls back to clone. One process per submission is what makes its memory limit a limit: each
+    child would get an address space of its own."""
+    if not sys.platform.startswith("linux"):
+        return "seccomp is Linux-only"
+    try:
+        import pyseccomp as seccomp
+    except (ImportError, OSError, RuntimeError) as error:  # RuntimeError, OSError: no libseccomp
+        return f"libseccomp is unavailable ({error}); install libseccomp2"
+    try:
+        rules = seccomp.SyscallFilter(seccomp.ALLOW)
+        thread = seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0)  # the flags lack CLONE_THREAD
+        rules.add_rule(seccomp.ERRNO(errno.EPERM), "clone", thread)
+        rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+        for name in ("fork", "vfork"):  # only some architectures have them; libseccomp knows which
+            rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
+        rules.load()
+    except OSError as error:
+        return f"seccomp is unavailable: {error}"
+    return None
+
+
+def die_with_parent() -> None:
+    """Asks the kernel to SIGKILL this process when its parent dies (so killing the parent is enough)."""
+    if sys.platform.startswith("linux"):
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def limit_resources(memory_bytes: int, cpu_seconds: int, file_bytes: int) -> str | None:
+    """Address space grows by at most `memory_bytes` beyond what the process already maps."""
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+        if hasattr(resource, "RLIMIT_AS"):
+            limit = _mapped_bytes() + memory_bytes
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (OSError, ValueError) as error:
+        return f"setrlimit failed: {error}"
+    return None
+
+
+def _mapped_bytes() -> int:
+    """Virtual memory this process maps now (the baseline the memory limit adds to)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def readable_paths(extra: list[Path], hidden: list[Path]) -> tuple[list[Path], list[Path]]:
+    """What the worker may read, as an allow-list: system libraries, the Python installation and its
+    packages (site-packages folders only, never other entries of sys.path such as a PYTHONPATH or
+    the working directory), and the `extra` paths a pack declares; minus anything at or under a
+    `hidden` path (a pack's own folder, say, installed among the packages).
+
+    Returns (trees readable in full, directories that may only be listed): a directory that holds a
+    hidden path is listable, so that imports still find their way through it, and its other
+    entries are readable.
+    """
+    roots = {Path(p) for p in ("/usr", "/lib", "/lib64", "/bin")}
+    # From /etc only what the dynamic loader and the C library read: not the whole of it (a worker
+    # of a grader run as root could otherwise read /etc/shadow).
+    roots |= {Path("/etc") / name for name in ETC_FILES}
+    prefixes = {Path(p) for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}}
+    roots |= {p / "lib" for p in prefixes} | {p / "bin" for p in prefixes}
+    roots |= {
+        Path(p)
+        for p in sys.path
+        if p
+        and Path(p).is_dir()
+        and Path(p).name in ("site-packages", "dist-packages", "lib-dynload")
+        or p
+        and p.endswith(".zip")
+    }
+    hidden = [h.resolve() for h in hidden]
+    trees: list[Path] = []
+    listable: list[Path] = []
+
+    def visit(path: Path) -> None:
+        if any(_within(path, h) for h in hidden):
+            return
+        if not any(_within(h, path) for h in hidden):
+            trees.append(path)
+            return
+        listable.append(path)
+        for child in path.iterdir():
+            visit(child.resolve())
+
+    for root in roots:
+        if root.exists():
+            visit(root.resolve())
+    trees += [path.resolve() for path in extra if path.exists()]  # named on purpose: readable even if hidden
+    return trees, listable
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def restrict_filesystem(read: list[Path], listable: list[Path], write: list[Path]) -> str | None:
+    """Landlock: from now on this process and its children read only `read` (files and trees), list
+    only `listable` directories and write only under `write`; no TCP, no signal outside."""
+    from autograder.engine import landlock
+
+    try:
+        landlock.restrict(read, listable, write, DEVICES)
+    except landlock.Unavailable as error:
+        return str(error)
+    return None

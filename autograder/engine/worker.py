@@ -1,0 +1,412 @@
+"""What runs inside the sandboxed worker: run a submission's program, call each exercise function on
+its cases, and send back what came out as plain data.
+
+Nothing here judges anything: this process holds no expected value. Each case is reported as it
+starts (so the judge can time it from outside) and as it ends, with the return value encoded by
+`encode` (tensors by value; what the pack's fixtures know, such as an ActivationCache, as they
+encode it; anything else by class name and repr).
+
+In "reference" mode the submission is the reference solution: calls it makes to the other exercise
+functions are recorded, so that in "student" mode those functions can be replaced by stand-ins that
+replay the reference's results, and each function is judged alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import os
+import sys
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+import torch as t
+from safetensors.torch import save as save_tensors
+
+from autograder.engine import program as programs
+from autograder.engine import wire
+from autograder.engine.fixtures import Fixtures
+
+MAX_ELEMENTS = 4_000_000  # per returned tensor: far above any right answer, far below the memory limit
+MAX_ITEMS = 1_000  # per list, tuple or dict
+MAX_NODES = 20_000  # per returned value
+MAX_TEXT = 1_000  # characters per string
+STATEMENT_SECONDS = 10.0
+
+
+# --- return values -> plain data ---------------------------------------------------------------
+
+
+class Encoder:
+    """Encodes one value: tensors go into `tensors` and are referred to by name; sizes are capped."""
+
+    def __init__(self, tensors: dict[str, t.Tensor], fixtures: Fixtures | None = None):
+        self.tensors, self.fixtures, self.nodes = tensors, fixtures, 0
+
+    def __call__(self, value: Any, depth: int = 0) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            return opaque(value, "too many items to return")
+        if value is None or type(value) is bool:
+            return value
+        if type(value) is str:
+            return value[:MAX_TEXT]
+        if type(value) in (int, float):
+            return value if type(value) is float or abs(value) < 1 << 63 else float(value)
+        if depth > 16:
+            return opaque(value, "nested too deeply")
+        if isinstance(value, t.Tensor):
+            return self.tensor(value, "tensor")
+        if type(value) is np.ndarray and value.dtype != object:
+            return self.tensor(t.from_numpy(np.array(value)), "ndarray")
+        if type(value) in (list, tuple):
+            items = [self(item, depth + 1) for item in list(value)[:MAX_ITEMS]]
+            return {"type": type(value).__name__, "items": items}
+        if type(value) is dict:
+            pairs = list(value.items())[:MAX_ITEMS]
+            return {"type": "dict", "items": [[str(k)[:MAX_TEXT], self(v, depth + 1)] for k, v in pairs]}
+        if self.fixtures is not None:
+            try:
+                document = self.fixtures.encode(value, self)
+            except Exception as error:
+                return opaque(value, f"could not be read: {describe(error)}")
+            if document is not None:
+                return document
+        return opaque(value)
+
+    def tensor(self, value: t.Tensor, kind: str) -> dict:
+        dtype, device = str(value.dtype).replace("torch.", ""), str(value.device)
+        if value.numel() > MAX_ELEMENTS:
+            return opaque(value, f"a tensor of shape {list(value.shape)}, too large to return")
+        # A plain, contiguous CPU copy: subclasses and views lose whatever behaviour they had.
+        plain = t.Tensor.as_subclass(value.detach(), t.Tensor).to("cpu").contiguous().clone()
+        if plain.dtype in (t.bfloat16, t.complex64, t.complex128) or plain.dtype.is_floating_point is None:
+            plain = plain.to(t.float32)
+        name = f"t{len(self.tensors)}"
+        self.tensors[name] = plain
+        return {"type": kind, "ref": name, "dtype": dtype, "device": device}
+
+
+def opaque(value: Any, note: str = "") -> dict:
+    try:
+        text = note or repr(value)
+    except Exception:
+        text = "<repr failed>"
+    return {"type": "object", "class": class_name(value), "repr": str(text)[:MAX_TEXT]}
+
+
+def class_name(value: Any) -> str:
+    cls = type(value)
+    name = f"{cls.__module__}.{cls.__qualname__}" if cls.__module__ != "builtins" else cls.__qualname__
+    return str(name)[:200]
+
+
+def describe(error: BaseException) -> str:
+    try:
+        return f"{type(error).__name__}: {error}"[:MAX_TEXT]
+    except Exception:
+        return type(error).__name__
+
+
+def error_report(error: BaseException, own_files: set[str]) -> dict:
+    """The exception as plain data, with the traceback trimmed to the submission's own frames."""
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [f for f in frames if f.filename in own_files] or frames[-1:]
+    lines = [
+        f'  File "{os.path.basename(f.filename)}", line {f.lineno}, in {f.name}\n    {f.line}'
+        if f.line
+        else f'  File "{os.path.basename(f.filename)}", line {f.lineno}, in {f.name}'
+        for f in own[-6:]
+    ]
+    try:
+        message = str(error)
+    except Exception:
+        message = "<str() failed>"
+    try:
+        message = message.replace(os.getcwd(), "<working folder>")
+    except OSError:
+        pass
+    if isinstance(error, PermissionError):  # the sandbox refused: say what it allows
+        message += (
+            " (while graded, code may start no other process, may read only Python and its packages,"
+            " and may write only to its working folder)"
+        )
+    report = {
+        "type": type(error).__name__[:200],
+        "message": message[:MAX_TEXT],
+        "traceback": "\n".join(lines)[:4000],
+    }
+    if isinstance(error, NameError) and getattr(error, "name", None):
+        report["name"] = str(error.name)[:100]
+    return report
+
+
+# --- the unit of work --------------------------------------------------------------------------
+
+
+class Unit:
+    """One submission's functions, each called on its cases, results streamed to `out`.
+
+    Each function gets a freshly run copy of the submission's program, so that module state one
+    function leaves behind cannot change another's result; fixtures a call changed are restored.
+    """
+
+    def __init__(self, request: dict, source: bytes, fixtures: Fixtures, out: io.RawIOBase, replays: dict):
+        self.request, self.source, self.fixtures, self.out = request, source, fixtures, out
+        self.replays = replays  # tensors of the reference's recorded calls, for the stand-ins
+        self.filename = request.get("filename", "submission.py")
+        self.program: programs.Program | None = None
+        self.own_files: set[str] = set()
+        self.skip = set(request.get("skip", []))
+        import autograder
+
+        autograder._grading = True  # a submission's own check() calls do nothing here
+
+    def send(self, document: dict, tensors: dict[str, t.Tensor] | None = None) -> None:
+        blob = save_tensors(tensors) if tensors else b""
+        frame = wire.pack(document, blob)
+        view = memoryview(frame)
+        while view:
+            view = view[self.out.write(view) :]
+
+    def run(self) -> None:
+        try:
+            self.program = programs.read(self.source, self.filename, self.request.get("format", "py"))
+        except programs.Unloadable as error:
+            self.send({"event": "unloadable", "message": str(error)[:MAX_TEXT]})
+            return
+        self.own_files = {self.filename} | {f"<{s.cell.label}>" for s in self.program.statements}
+        self.send({"event": "program", "statements": len(self.program.statements)})
+        first = True
+        for task in self.request["functions"]:
+            self.fixtures.restore()
+            namespace = self.load(task["function"], record=first)
+            first = False
+            function = namespace.get(task["function"])
+            if callable(function):
+                for case in task["cases"]:
+                    self.call(namespace, function, task, case)
+        self.send({"event": "done"})
+
+    def load(self, name: str, record: bool) -> dict:
+        """Runs the program as module "submission" (so its `if MAIN:` demo code does not run)."""
+        self.send({"event": "importing", "function": name})
+        start = time.perf_counter()
+        t.set_default_dtype(t.float32)
+        t.set_grad_enabled(True)
+        t.default_generator.manual_seed(0)
+        module = type(sys)("submission")
+        sys.modules["submission"] = module
+        namespace = programs.namespace(self.program, module.__dict__, self.filename)
+        programs.run(
+            self.program,
+            namespace,
+            skip=self.skip,
+            seconds=self.request.get("statement_seconds", STATEMENT_SECONDS),
+            record=record,
+            on_statement=lambda statement: self.send(
+                {"event": "statement", "index": statement.index, "where": programs.where(statement)}
+            ),
+        )
+        report = {"event": "imported", "function": name, "functions": signatures(namespace)}
+        report["seconds"] = time.perf_counter() - start
+        if record:
+            report |= {
+                "problems": self.program.problems,
+                "notes": self.program.notes,
+                "dropped": self.program.dropped,
+                "missing": programs.definitions(self.program),
+            }
+        self.send(report)
+        return namespace
+
+    def call(self, namespace: dict, function, task: dict, case: dict) -> None:
+        self.send({"event": "start", "case": case["id"]})
+        tensors: dict[str, t.Tensor] = {}
+        recorded: list = []
+        stand_ins: dict = {}
+        args: list = []
+        outcome: dict[str, Any]
+        try:
+            args = [self.fixtures.build(spec) for spec in case["args"]]
+            for name, spec in (case.get("globals") or {}).items():
+                namespace[name] = self.fixtures.build(spec)
+            self.install_stand_ins(namespace, task, case, recorded, stand_ins)
+            # The CPU generator only: t.manual_seed would also queue a CUDA seeding, with a stack trace.
+            t.default_generator.manual_seed(case.get("seed", 0))
+            start = time.perf_counter()
+            value = self.fixtures.drive(function, args, case, namespace)
+            seconds = time.perf_counter() - start
+            outcome = {"status": "ok", "value": Encoder(tensors, self.fixtures)(value), "seconds": seconds}
+        except BaseException as error:
+            outcome = {"status": "error", "error": error_report(error, self.own_files)}
+        finally:
+            programs._flush()
+        outcome["stand_in_calls"] = {name: stand_in.calls for name, stand_in in stand_ins.items()}
+        if self.request["mode"] == "reference":
+            encode = Encoder(tensors, self.fixtures)
+            outcome["calls"] = encode(recorded)
+            outcome["args"] = encode([arg for arg in args if not self.fixtures.shared(arg)])
+            outcome["inputs"] = [self.fixtures.describe(spec) for spec in case["args"]]
+        self.send({"event": "result", "case": case["id"], "outcome": outcome}, tensors)
+
+    def install_stand_ins(
+        self, namespace: dict, task: dict, case: dict, recorded: list, stand_ins: dict
+    ) -> None:
+        """Other exercise functions the function calls: recorded (reference) or replayed (student)."""
+        for name, parameters in task.get("stand_ins", {}).items():
+            own = namespace.get(name)
+            own = getattr(own, "original", own)  # not a stand-in of a stand-in
+            if self.request["mode"] == "reference":
+                namespace[name] = Recorder(name, own, parameters, self.fixtures, recorded)
+            else:
+                replay = (case.get("replay") or {}).get(name, [])
+                stand_in = Replayer(name, parameters, own, self.fixtures, replay, self.replays)
+                namespace[name] = stand_in
+                stand_ins[name] = stand_in
+
+
+def signatures(namespace: dict) -> dict[str, list | None]:
+    """Parameter names and defaults of the namespace's functions (None where there is no signature)."""
+    found = {}
+    for name, value in list(namespace.items())[:5000]:
+        if callable(value) and isinstance(name, str) and not name.startswith("_"):
+            try:
+                found[name[:200]] = [
+                    [p.name, p.default if _plain(p.default) else repr(p.default)[:200]]
+                    if p.default is not inspect.Parameter.empty
+                    else [p.name]
+                    for p in list(inspect.signature(value).parameters.values())[:50]
+                ]
+            except Exception:
+                found[name[:200]] = None
+    return found
+
+
+def _plain(value: Any) -> bool:
+    return value is None or type(value) in (bool, int, float) or (type(value) is str and len(value) < 200)
+
+
+# --- stand-ins for the other exercise functions ------------------------------------------------
+
+
+def _signature(parameters: list) -> inspect.Signature:
+    return inspect.Signature(
+        [
+            inspect.Parameter(p[0], inspect.Parameter.POSITIONAL_OR_KEYWORD, default=p[1])
+            if len(p) > 1
+            else inspect.Parameter(p[0], inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            for p in parameters
+        ]
+    )
+
+
+def call_key(name: str, parameters: list, own, fixtures: Fixtures, args: tuple, kwargs: dict) -> dict:
+    """The arguments of a call as plain data, under the reference's parameter names. A call is bound
+    to the student's own signature of the function first (so `batch_size=` for `batch` is fine),
+    then matched to the reference's parameters by position."""
+    reference = _signature(parameters)
+    values = None
+    if callable(own):
+        try:
+            bound = inspect.signature(own).bind(*args, **kwargs)
+            bound.apply_defaults()
+            ordered = list(bound.arguments.values())
+            if len(ordered) == len(parameters):
+                values = dict(zip((p[0] for p in parameters), ordered, strict=True))
+        except (TypeError, ValueError):
+            values = None
+    if values is None:
+        try:
+            bound = reference.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(
+                f"{name}() was called with arguments that do not fit {reference}: {error}"
+            ) from None
+        bound.apply_defaults()
+        values = dict(bound.arguments)
+    return {param: _key(value, fixtures) for param, value in values.items()}
+
+
+def _key(value: Any, fixtures: Fixtures) -> Any:
+    named = fixtures.key(value)
+    if named is not None:
+        return named
+    if _plain(value):
+        return value
+    if isinstance(value, t.Tensor):
+        plain = t.Tensor.as_subclass(value.detach(), t.Tensor).to("cpu").contiguous()
+        digest = hashlib.sha1(plain.numpy().tobytes() if plain.dtype != t.bfloat16 else b"").hexdigest()[:16]
+        return {"tensor": list(plain.shape), "dtype": str(plain.dtype).replace("torch.", ""), "sha1": digest}
+    return repr(value)[:200]
+
+
+class Recorder:
+    """Calls the reference's own function and notes the arguments and the result."""
+
+    def __init__(self, name, original, parameters, fixtures, recorded):
+        self.name, self.original, self.parameters, self.fixtures = name, original, parameters, fixtures
+        self.recorded = recorded
+
+    def __call__(self, *args, **kwargs):
+        result = self.original(*args, **kwargs)
+        key = call_key(self.name, self.parameters, self.original, self.fixtures, args, kwargs)
+        self.recorded.append({"function": self.name, "arguments": key, "result": result})
+        return result
+
+
+class Replayer:
+    """Stands in for an exercise function while another is judged: returns what the reference's
+    function returned for the same arguments, so a bug in one function costs points only there. Each
+    recorded call is used once; a call the reference did not make is an error that says so."""
+
+    def __init__(self, name, parameters, own, fixtures, replay, tensors):
+        self.name, self.parameters, self.own, self.fixtures = name, parameters, own, fixtures
+        self.original = own  # the student's own function, whose signature calls are bound to
+        self.replay, self.tensors = list(replay), tensors
+        self.used = [False] * len(self.replay)
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        key = call_key(self.name, self.parameters, self.own, self.fixtures, args, kwargs)
+        self.calls += 1
+        for index, call in enumerate(self.replay):
+            if not self.used[index] and call["arguments"] == key:
+                self.used[index] = True
+                return to_torch(call["result"], self.tensors)
+        if self.calls > len(self.replay):
+            raise RuntimeError(
+                f"{self.name} was called {self.calls} times; the reference calls it "
+                f"{len(self.replay)} time(s) here: call it once and use its output"
+            )
+        expected = next(call for index, call in enumerate(self.replay) if not self.used[index])
+        raise RuntimeError(
+            f"in this test {self.name} is the reference's, which the reference called with "
+            f"{_show(expected['arguments'])}, but it was called with {_show(key)}"
+        )
+
+
+def _show(arguments: dict) -> str:
+    def one(value):
+        if isinstance(value, dict) and "model" in value:
+            return f"{value['model']} model"
+        if isinstance(value, dict) and "tensor" in value:
+            return f"a tensor of shape {value['tensor']}"
+        if isinstance(value, dict) and "hook" in value:
+            return f"the hook {value['hook']}"
+        return repr(value)
+
+    return ", ".join(f"{k}={one(v)}" for k, v in arguments.items())
+
+
+def to_torch(document: Any, tensors: dict[str, t.Tensor]) -> Any:
+    """A recorded result (encoded) back into fresh torch values for the function under test."""
+    if isinstance(document, dict) and document.get("type") in ("tensor", "ndarray"):
+        return tensors[document["ref"]].clone()
+    if isinstance(document, dict) and document.get("type") in ("list", "tuple"):
+        items = [to_torch(item, tensors) for item in document["items"]]
+        return items if document["type"] == "list" else tuple(items)
+    return document

@@ -1,0 +1,231 @@
+"""The template process: imports done and inputs built once, then one fresh sandboxed worker per unit.
+
+Started by the judge (`runner.py`) as `python -m autograder.engine.zygote FD`, it talks over the
+Unix socket FD. Its life:
+
+1. enter new user and network namespaces (before any thread exists, which unshare requires);
+2. read its settings (the pack's fixtures and what the worker may read), import torch and what
+   the pack preloads, build the fixtures;
+3. for each unit request, fork: the child S makes new PID, IPC and mount namespaces (a tmpfs of
+   its own for scratch) and forks the worker W, init of the PID namespace. W confines itself
+   (sandbox.py), runs the submission and the unit (worker.py), writing results to one pipe and
+   its output to another, both owned by the judge. When W ends, or when the judge asks for a kill
+   (S dies, and W with it), every process in the namespace dies.
+
+The template never runs a submission, never sees an expected value, and forks a fresh worker for
+each unit, so no state passes from one submission to the next.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import select
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from autograder.engine import sandbox, wire
+
+RESULT_FD = 3
+# Imported once here, for every submission: what the engine itself and most notebooks use.
+PRELOAD = ("numpy", "torch", "nbformat", "IPython.core.inputtransformer2", "IPython.display")
+
+
+def main() -> None:
+    sandbox.die_with_parent()  # if the judge dies, so does the template, and with it every worker
+    if sys.path and Path(sys.path[0]).resolve() == Path.cwd():
+        sys.path.pop(0)  # `-m` put the working directory (where the units' scratch lives) on the path
+    channel = wire.Channel(socket.socket(fileno=int(sys.argv[1])))
+    settings, blob = channel.receive()
+    off: dict[str, str] = {}
+    if settings["sandbox"]:
+        reason = sandbox.enter_user_and_network_namespaces()
+        if reason:
+            off["network"] = off["privileges"] = reason
+
+    import torch as t
+
+    t.set_num_threads(1)  # one worker per core; and forked children must not inherit a thread pool
+    for name in (*PRELOAD, *settings.get("preload", ())):
+        try:
+            importlib.import_module(name)
+        except Exception as error:  # a missing optional module: the submission will say so itself
+            print(f"template: could not preload {name}: {error}", file=sys.stderr)
+    _no_windows()
+    if settings["sandbox"] and sys.platform.startswith("linux"):
+        try:  # loads libseccomp now (finding it runs ldconfig): each worker then only builds a filter
+            import pyseccomp  # noqa: F401
+        except (ImportError, OSError, RuntimeError):
+            pass  # each worker reports it
+    from safetensors.torch import load as load_tensors
+
+    from autograder.engine import worker  # noqa: F401
+
+    module_name, _, class_name = settings["fixtures"].partition(":")
+    fixtures_class = getattr(importlib.import_module(module_name), class_name or "Fixtures")
+    fixtures = fixtures_class(settings["catalog"], load_tensors(blob) if blob else {})
+    readable = sandbox.readable_paths(
+        [Path(p) for p in settings["readable"]], [Path(p) for p in settings["hidden"]]
+    )
+    channel.send({"event": "ready", "off": off})
+
+    while True:
+        try:
+            request, blob = channel.receive()
+        except EOFError:  # the judge is done with this template (or gone)
+            exit_now()
+        if request.get("event") != "run":
+            continue  # a kill that arrived after its unit had ended
+        fds = channel.take_fds(2)
+        tensors = load_tensors(blob) if blob else {}
+        scratch = Path(tempfile.mkdtemp(prefix="unit-", dir=settings["workdir"]))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                channel.sock.close()
+                supervise(request, fds, fixtures, tensors, settings, readable, dict(off), scratch)
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+        status = wait(channel, pid)
+        shutil.rmtree(scratch, ignore_errors=True)  # on the disk only where no tmpfs could be mounted
+        channel.send({"event": "exited", "status": status})
+
+
+def _no_windows() -> None:
+    """Figures have no browser to open in, and a worker no screen."""
+    try:
+        import plotly.basedatatypes
+
+        plotly.basedatatypes.BaseFigure.show = lambda *args, **kwargs: None
+    except ImportError:
+        pass
+    try:
+        import webbrowser
+
+        webbrowser.open = lambda *args, **kwargs: False
+    except ImportError:
+        pass
+
+
+def exit_now() -> None:
+    """Ends the template at once. A normal interpreter shutdown would tear down torch and
+    transformer_lens module by module, which takes over a second (1.3-1.5 s on 2 cores), and the
+    judge waits for it when it closes a template; there is nothing to clean up but the log."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def wait(channel: wire.Channel, pid: int) -> int:
+    """Waits for the unit's process S, killing it if the judge asks; returns its exit status."""
+    # A pidfd wakes us the moment S ends; without one (not Linux), poll for it every 20 ms.
+    pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+    try:
+        while True:
+            watched = [channel.sock] + ([pidfd] if pidfd is not None else [])
+            ready, _, _ = select.select(watched, [], [], None if pidfd is not None else 0.02)
+            if channel.sock in ready:
+                try:
+                    channel.fill()
+                except EOFError:  # the judge has gone: nothing would read the results
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    exit_now()
+                if any(frame.get("event") == "kill" for frame, _ in channel.frames):
+                    os.kill(pid, signal.SIGKILL)
+                channel.frames = [f for f in channel.frames if f[0].get("event") != "kill"]
+            if pidfd is None or pidfd in ready:
+                done, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
+                if done:
+                    return os.waitstatus_to_exitcode(status)
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def supervise(
+    request: dict, fds: list[int], fixtures, tensors, settings: dict, readable, off: dict, scratch: Path
+) -> None:
+    """Process S: makes the unit's namespaces and its scratch (a tmpfs of its own), forks the worker
+    into them, and passes on how it ended."""
+    sandbox.die_with_parent()
+    os.setsid()  # the judge's terminal signals (Ctrl-C) are for the judge, which cleans up
+    if settings["sandbox"]:
+        off.update(sandbox.enter_unit_namespaces(scratch, settings["limits"]["scratch_bytes"]))
+    else:
+        off.update({name: "switched off" for name in ("processes", "ipc", "disk")})
+    supervisor = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            run_worker(request, fds, fixtures, tensors, settings, readable, off, scratch, supervisor)
+        except BaseException:  # a fault of the grader's: its traceback goes to the output, for the log
+            import traceback
+
+            traceback.print_exc()
+            code = 71
+        os._exit(code)
+    for fd in fds:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    os._exit(code if code >= 0 else 128 - code)
+
+
+def run_worker(
+    request, fds, fixtures, tensors, settings, readable, off, scratch: Path, supervisor: int
+) -> None:
+    """Process W: confine, then run the unit."""
+    from autograder.engine import worker
+
+    sandbox.die_with_parent()
+    if os.getppid() not in (0, supervisor):  # 0: our parent is outside our PID namespace
+        os._exit(72)
+    result_fd, output_fd = fds
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    os.dup2(result_fd, RESULT_FD)
+    os.closerange(RESULT_FD + 1, 1 << 16)
+    os.chdir(scratch)
+    kept = {k: v for k, v in os.environ.items() if k not in ("HOME", "TMPDIR", "TMP", "TEMP", "PWD")}
+    os.environ.clear()  # the template's environment is already an allow-list; the rest is the unit's own
+    os.environ.update(kept, HOME=str(scratch), TMPDIR=str(scratch), TMP=str(scratch), TEMP=str(scratch))
+    tempfile.tempdir = str(scratch)
+    limits = settings["limits"]
+    reason = sandbox.limit_resources(limits["memory_bytes"], limits["cpu_seconds"], limits["file_bytes"])
+    if reason:
+        off["limits"] = reason
+    if settings["sandbox"]:
+        # Best effort, not a required protection: older kernels lack it, and the time limit still
+        # ends a flood of threads (seccomp below refuses processes).
+        sandbox.limit_tasks(limits["tasks"])
+        trees, listable = readable
+        reason = sandbox.restrict_filesystem(trees, listable, [scratch])
+        if reason:
+            off["filesystem"] = reason
+        reason = sandbox.forbid_new_processes()  # last: nothing after it may need a process
+        if reason:
+            off["fork"] = reason
+    sys.dont_write_bytecode = True
+    source = bytes(tensors.pop("__source__").numpy().tobytes())[: request.get("source_bytes", 0)]
+    out = os.fdopen(RESULT_FD, "wb", buffering=0)
+    unit = worker.Unit(request, source, fixtures, out, tensors)
+    unit.send({"event": "sandbox", "off": off})  # sent before any student code has run
+    unit.run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    main()

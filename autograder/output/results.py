@@ -1,0 +1,180 @@
+"""Results of grading one submission, and their Gradescope `results.json` form."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.engine.files import write_atomically
+
+
+@dataclass
+class TestResult:
+    __test__ = False  # not a pytest test class
+    name: str  # "<function>: <what is checked>"
+    function: str
+    score: float
+    max_score: float
+    output: str = ""  # for a failed test: what is wrong, on which input, and a hint
+    details: str = ""  # on inputs drawn from a secret: the expected values, shown after the due date
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.max_score
+
+    def to_gradescope(self, number: int) -> dict:
+        return {
+            "name": self.name,
+            "number": str(number),
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": "passed" if self.passed else "failed",
+            "output": self.output,
+            "tags": [self.function],
+            "visibility": "visible",
+        }
+
+
+@dataclass
+class Result:
+    student: str
+    tests: list[TestResult]
+    output: str = ""  # what the submission printed
+    seconds: float = 0.0
+    protections_off: dict[str, str] = field(default_factory=dict)
+    error: str = ""  # set when the submission could not be read at all
+    submission_digest: str = ""  # sha256 of what was graded, so a rerun knows whether it is current
+    status: str = (
+        "graded"  # graded, imported with problems, not imported, time limit, crashed, invalid output
+    )
+    problems: list[str] = field(
+        default_factory=list
+    )  # of the top-level code, in the student's cells and lines
+    notes: list[str] = field(default_factory=list)  # magics that did nothing, and the like
+    exercise: str = ""
+    raw: object = field(default=None, repr=False, compare=False)  # raw values for the report, then dropped
+
+    @property
+    def score(self) -> float:
+        return round(sum(test.score for test in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(test.max_score for test in self.tests), 6)
+
+    def by_function(self) -> dict[str, tuple[float, float]]:
+        """{function: (score, max_score)}, in the order of the tests."""
+        totals: dict[str, list[float]] = {}
+        for test in self.tests:
+            total = totals.setdefault(test.function, [0.0, 0.0])
+            total[0] += test.score
+            total[1] += test.max_score
+        return {f: (round(s, 6), round(m, 6)) for f, (s, m) in totals.items()}
+
+    def reason(self) -> str:
+        """Why the score is what it is, in a line, when the file did not simply run."""
+        if self.problems and self.status != "graded":
+            more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+            return self.problems[0] + more
+        for test in self.tests:
+            if not test.passed and test.output.startswith(
+                ("Not graded", "There is no", "the worker", "a call took")
+            ):
+                return test.output.splitlines()[0]
+        return ""
+
+    def header(self) -> str:
+        """What the student reads before the tests: the top-level problems, once, and notes."""
+        lines = []
+        if self.problems:
+            lines.append("Problems in the file's top-level code (each was skipped; the rest ran):")
+            lines += [f"  {problem}" for problem in self.problems]
+        if self.notes:
+            lines.append("Notes: " + "; ".join(self.notes))
+        return "\n".join(lines)
+
+    def to_gradescope(self) -> dict:
+        tests = [test.to_gradescope(i + 1) for i, test in enumerate(self.tests)]
+        for test in self.tests:  # the expected values of secret inputs, once the due date has passed
+            if test.details and not test.passed:
+                tests.append(
+                    {
+                        "name": f"{test.name} (details)",
+                        "number": str(len(tests) + 1),
+                        "score": 0,
+                        "max_score": 0,
+                        "output": test.details,
+                        "tags": [test.function],
+                        "visibility": "after_due_date",
+                    }
+                )
+        output = "\n\n".join(part for part in (self.header(), self.output) if part)
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "execution_time": round(self.seconds, 3),
+            "output": output,
+            "output_format": "text",
+            "visibility": "visible",
+            "stdout_visibility": "visible",
+            "extra_data": {
+                "student": self.student,
+                "exercise": self.exercise,
+                "status": self.status,
+                "problems": self.problems,
+                "notes": self.notes,
+                "printed": self.output,
+                "protections_off": self.protections_off,
+                "error": self.error,
+                "submission_sha256": self.submission_digest,
+            },
+            "tests": tests,
+        }
+
+    def write(self, path: Path) -> None:
+        write_atomically(path, json.dumps(self.to_gradescope(), indent=2).encode())
+
+    @classmethod
+    def read(cls, path: Path) -> Result:
+        """A result written by `write` (for gradebooks and resumed batches)."""
+        document = json.loads(Path(path).read_text())
+        tests, details = [], {}
+        for t in document["tests"]:
+            if t.get("visibility") == "after_due_date" and t["name"].endswith(" (details)"):
+                details[t["name"].removesuffix(" (details)")] = t.get("output", "")
+                continue
+            tests.append(
+                TestResult(
+                    t["name"],
+                    (t.get("tags") or [t["name"].split(":")[0]])[0],
+                    float(t["score"]),
+                    float(t["max_score"]),
+                    t.get("output", ""),
+                )
+            )
+        for test in tests:
+            test.details = details.get(test.name, "")
+        extra = document.get("extra_data") or {}
+        return cls(
+            extra.get("student", Path(path).stem),
+            tests,
+            extra.get("printed", document.get("output", "")),
+            float(document.get("execution_time", 0.0)),
+            extra.get("protections_off") or {},
+            extra.get("error", ""),
+            extra.get("submission_sha256", ""),
+            status=extra.get("status", "graded"),
+            problems=list(extra.get("problems") or []),
+            notes=list(extra.get("notes") or []),
+            exercise=extra.get("exercise", ""),
+        )
+
+    def summary(self) -> dict:
+        return {
+            "student": self.student,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "failed": [t.name for t in self.tests if not t.passed],
+        }

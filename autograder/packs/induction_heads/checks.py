@@ -1,0 +1,567 @@
+"""The tests: what each exercise function must get right, with points.
+
+A test looks at some of its function's cases. For each case it gets what the submission returned
+and what the reference returned (plain values: `wire.Tensor`, `wire.Record`, lists, ...) and says
+what is wrong, in a sentence, or nothing. Tests that compare across cases (a reseeded generator
+returns the same tokens under two seeds) get all their cases at once. On an input drawn from a
+secret, a message says what is wrong without printing the whole expected answer; the details
+(`Failure.details`) are shown only after the due date. Points are earned only on evidence: a
+test passes when a real answer came back and matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+
+import numpy as np
+
+from autograder.engine.pack import Case, Failure, Test
+from autograder.engine.wire import Tensor, is_record
+from autograder.packs.induction_heads import cases
+from autograder.packs.induction_heads.cases import KINDS, THRESHOLDS
+
+
+def every(case: Case) -> bool:
+    return True
+
+
+def fmt(values) -> str:
+    text = np.array2string(np.asarray(values), threshold=12, edgeitems=4, separator=", ")
+    return " ".join(text.split())
+
+
+def say(case: Case, summary: str, details: str = "") -> str | Failure:
+    """The message for a failed case: all of it on a public input; on a secret one, the summary now
+    and the details (expected values included) after the due date."""
+    if not case.secret:
+        return summary + (f"{details}" if details else "")
+    return Failure(summary, summary + details)
+
+
+# --- generate_repeated_tokens ------------------------------------------------------------------
+
+
+def _tokens(got) -> Tensor | str:
+    if not isinstance(got, Tensor) or got.kind != "tensor":
+        return f"returned {_what(got)}, expected a torch tensor"
+    return got
+
+
+def _what(value) -> str:
+    if isinstance(value, Tensor):
+        return f"a {value.kind} of shape {list(value.shape)} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if is_record(value, "ActivationCache"):
+        return "an ActivationCache"
+    return f"{type(value).__name__ if not hasattr(value, 'cls') else value.cls} {str(value)[:60]!r}"
+
+
+def _expected_shape(case: Case) -> tuple[int, int]:
+    return (case.extra["batch"], 1 + 2 * case.extra["seq_len"])
+
+
+def gen_shape(case: Case, got, want) -> str | None:
+    tokens = _tokens(got)
+    if isinstance(tokens, str):
+        return tokens
+    expected = _expected_shape(case)
+    if tokens.shape != expected:
+        batch, n = expected
+        why = {
+            (n,): " (the batch dimension is missing)",
+            (batch, n - 1): " (is the BOS token missing?)",
+            (batch, 1 + case.extra["seq_len"]): " (the random tokens are not repeated)",
+            (batch, 2 * n - 1): " (the whole sequence, BOS included, is repeated)",
+        }.get(tokens.shape, "")
+        return f"shape {list(tokens.shape)}, expected {list(expected)}{why}"
+    if tokens.dtype != "int64":
+        return f"dtype {tokens.dtype}, expected int64 (torch.int64, also called torch.long)"
+    return _drawn(_rows(case, tokens), case)  # a constant tensor of that shape shows nothing
+
+
+def _well_shaped(case: Case, got) -> Tensor | None:
+    return got if isinstance(got, Tensor) and got.shape == _expected_shape(case) else None
+
+
+def _rows(case: Case, got) -> np.ndarray | None:
+    """The tokens as rows, whatever the shape mistake (a missing batch dimension: one row); None when
+    they are not tokens of about the size asked for (nothing larger is looked at)."""
+    if not isinstance(got, Tensor) or got.values.ndim not in (1, 2) or got.values.size == 0:
+        return None
+    if got.values.size > 4 * np.prod(_expected_shape(case)) + 16:
+        return None
+    return got.values.reshape(1, -1) if got.values.ndim == 1 else got.values
+
+
+def gen_bos(case: Case, got, want) -> str | None:
+    rows = _rows(case, got)
+    if rows is None:
+        return "no tokens to look at (see the shape test)"
+    bos = int(want["value"].values[0, 0])
+    if not np.all(rows[:, 0] == bos):
+        return (
+            f"first tokens {fmt(rows[:, 0])}, expected the BOS id {bos} (model.tokenizer.bos_token_id) "
+            "in every row"
+        )
+    return None
+
+
+def _drawn(rows: np.ndarray | None, case: Case) -> str | None:
+    """What keeps `rows` from being a random draw that property checks can be passed on, if anything:
+    a constant tensor repeats itself and lies in any range, but earns nothing for it."""
+    if rows is None:
+        return "no tokens to look at (see the shape test)"
+    if (
+        case.extra["seq_len"] >= 5
+        and rows.shape[1] > 2
+        and not np.all((rows[:, 1:] != rows[:, 1:2]).any(axis=1))
+    ):
+        return f"the tokens {fmt(rows[0])} are not random: draw them with t.randint"
+    return None
+
+
+def gen_repeats(case: Case, got, want) -> str | None:
+    rows = _rows(case, got)
+    if problem := _drawn(rows, case):
+        return problem
+    body = rows[:, 1:] if rows.shape[1] % 2 else rows  # with or without a leading BOS
+    half = body.shape[1] // 2
+    first, second = body[:, :half], body[:, half:]
+    if not np.array_equal(first, second):
+        return f"the second half {fmt(second[0])} does not repeat the first {fmt(first[0])}"
+    return None
+
+
+def gen_range(case: Case, got, want) -> str | None:
+    rows = _rows(case, got)
+    if problem := _drawn(rows, case):
+        return problem
+    vocab = case.extra["d_vocab"]
+    if rows.min() < 0 or rows.max() >= vocab:
+        return (
+            f"token ids from {rows.min()} to {rows.max()}, but this model's d_vocab is {vocab}: "
+            "draw from [0, model.cfg.d_vocab)"
+        )
+    return None
+
+
+def gen_device(case: Case, got, want) -> str | None:
+    tokens = _tokens(got)
+    if isinstance(tokens, str):
+        return tokens
+    if problem := _drawn(_rows(case, tokens), case):
+        return problem
+    if tokens.device != want["value"].device:
+        return f"on device {tokens.device}, expected model.cfg.device ({want['value'].device})"
+    return None
+
+
+def gen_not_reseeded(pairs) -> str | None:
+    by_input: dict[tuple, list] = {}
+    for case, got, _ in pairs:
+        key = (case.extra["model"], case.extra["seq_len"], case.extra["batch"])
+        by_input.setdefault(key, []).append((case, got))
+    compared = 0
+    for group in by_input.values():
+        for (a, got_a), (b, got_b) in zip(group, group[1:], strict=False):
+            if _well_shaped(a, got_a) and _well_shaped(b, got_b):
+                compared += 1
+                if np.array_equal(got_a.values, got_b.values):
+                    return (
+                        f"the same tokens under torch seeds {a.seed} and {b.seed}: draw from torch's global "
+                        "generator as it is, without calling t.manual_seed (the grader seeds it)"
+                    )
+    if not compared:
+        return "no two tensors of tokens came back to compare across seeds (see the tests above)"
+    return None
+
+
+def gen_exact(case: Case, got, want) -> str | Failure | None:
+    tokens = _well_shaped(case, got)
+    expected = want["value"].values
+    if tokens is None:
+        return say(case, "not the expected shape (see the shape test)", f"; expected {fmt(expected[0])}")
+    if np.array_equal(tokens.values, expected):
+        return None
+    n = case.extra["seq_len"]
+    differs = int(np.argmax((tokens.values != expected).any(axis=0)))
+    hint = ""
+    if (
+        np.array_equal(tokens.values[:, 1 : 1 + n], tokens.values[:, 1 + n :])
+        and tokens.values[0, 0] == expected[0, 0]
+    ):
+        hint = (
+            " The structure is right but the random tokens differ: draw them with exactly one call, "
+            "t.randint(0, model.cfg.d_vocab, (batch, seq_len), dtype=t.int64), and no other random call "
+            "before it."
+        )
+    if case.secret:
+        return say(
+            case,
+            f"the tokens differ from the reference's from position {differs}.{hint}",
+            f" Got {fmt(tokens.values[0])}, expected {fmt(expected[0])}.",
+        )
+    got, want = fmt(tokens.values[0]), fmt(expected[0])
+    return f"first difference at position {differs}: got {got}, expected {want}.{hint}"
+
+
+# --- run_and_cache_model_repeated_tokens -------------------------------------------------------
+
+
+def _triple(got) -> tuple | str:
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        return f"returned {_what(got)}, expected a tuple (tokens, logits, cache)"
+    return tuple(got)
+
+
+def run_order(case: Case, got, want) -> str | None:
+    triple = _triple(got)
+    if isinstance(triple, str):
+        return triple
+    kinds = tuple(_kind(x) for x in triple)
+    if kinds == ("tokens", "logits", "cache"):
+        return None
+    if sorted(kinds) == ["cache", "logits", "tokens"]:
+        return f"returned ({', '.join(kinds)}): the order must be (tokens, logits, cache)"
+    return f"returned ({', '.join(_what(x) for x in triple)}), expected (tokens, logits, cache)"
+
+
+def _kind(value) -> str:
+    if is_record(value, "ActivationCache"):
+        return "cache"
+    if isinstance(value, Tensor) and value.values.ndim == 2 and value.dtype.startswith(("int", "uint")):
+        return "tokens"
+    if isinstance(value, Tensor) and value.values.ndim == 3 and value.dtype.startswith(("float", "bfloat")):
+        return "logits"
+    return "other"
+
+
+def part(got, index: int):
+    return got[index] if isinstance(got, (tuple, list)) and len(got) == 3 else None
+
+
+def run_tokens(case: Case, got, want, outcome: dict) -> str | Failure | None:
+    tokens, expected = part(got, 0), want["value"][0].values
+    if not (outcome.get("stand_in_calls") or {}).get("generate_repeated_tokens"):
+        return (
+            "it does not call generate_repeated_tokens: use generate_repeated_tokens(model, seq_len, batch) "
+            "for the tokens, as the docstring asks"
+        )
+    if not isinstance(tokens, Tensor):
+        return f"the first item is {_what(tokens)}, expected the tokens"
+    if tokens.shape != expected.shape or not np.array_equal(tokens.values, expected):
+        advice = ": call generate_repeated_tokens(model, seq_len, batch) once and use its output"
+        if case.secret:
+            return Failure(
+                "the tokens are not those that generate_repeated_tokens returned" + advice,
+                f"tokens {fmt(tokens.values)}, expected {fmt(expected)}",
+            )
+        got, want = fmt(tokens.values), fmt(expected)
+        return f"tokens {got} are not those that generate_repeated_tokens returned ({want}){advice}"
+    return None
+
+
+def run_logits(case: Case, got, want) -> str | None:
+    logits, expected = part(got, 1), want["value"][1].values
+    if not isinstance(logits, Tensor):
+        return f"the second item is {_what(logits)}, expected the logits"
+    if logits.shape != expected.shape:
+        why = " (the batch dimension is missing)" if logits.shape == expected.shape[1:] else ""
+        return f"logits of shape {list(logits.shape)}, expected {list(expected.shape)}{why}"
+    if not np.allclose(logits.values, expected, atol=1e-4, rtol=1e-4):
+        worst = float(np.abs(logits.values.astype(np.float64) - expected).max())
+        return (
+            f"the logits differ from the model's output on the tokens by up to {worst:.3g}: run the model "
+            "once, on exactly the tokens you return (model.run_with_cache(tokens))"
+        )
+    return None
+
+
+def run_cache(case: Case, got, want) -> str | None:
+    cache_, expected = part(got, 2), want["value"][2]
+    if not is_record(cache_, "ActivationCache"):
+        return f"the third item is {_what(cache_)}, expected an ActivationCache"
+    if not cache_.has_batch_dim:
+        return "the cache has no batch dimension: keep it (remove_batch_dim=False, the default)"
+    if len(cache_.patterns) != len(expected.patterns):
+        layers, want = len(cache_.patterns), len(expected.patterns)
+        return f"the cache has attention patterns for {layers} layers, expected {want}"
+    for layer, (pattern, reference) in enumerate(zip(cache_.patterns, expected.patterns, strict=True)):
+        if not isinstance(pattern, Tensor) or pattern.shape != reference.shape:
+            shape = list(pattern.shape) if isinstance(pattern, Tensor) else "none"
+            return f"layer {layer}'s pattern has shape {shape}, expected {list(reference.shape)}"
+        if not np.allclose(pattern.values, reference.values, atol=1e-5):
+            return f"layer {layer}'s attention pattern is not that of the run on the returned tokens"
+    return None
+
+
+def log_prob_halves(tokens: np.ndarray, logits: np.ndarray, seq_len: int) -> tuple[float, float]:
+    """Mean log-prob of the correct next token on the first and second half, as in the seed."""
+    logits = logits.astype(np.float64)
+    shifted = logits - logits.max(-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    correct = np.take_along_axis(log_probs[:, :-1], tokens[:, 1:, None], axis=-1)[..., 0]
+    return float(correct[:, :seq_len].mean()), float(correct[:, seq_len:].mean())
+
+
+LOSS_GAP = 3.0  # nats: the default model predicts the repeated half at least this much better
+
+
+def run_loss_gap(case: Case, got, want) -> str | Failure | None:
+    tokens, logits = part(got, 0), part(got, 1)
+    expected_tokens, expected_logits = want["value"][0].values, want["value"][1].values
+    if not (
+        isinstance(tokens, Tensor)
+        and isinstance(logits, Tensor)
+        and tokens.shape == expected_tokens.shape
+        and logits.shape == expected_logits.shape
+    ):
+        return "no tokens and logits of the expected shapes to compute the loss from (see the tests above)"
+    n = case.extra["seq_len"]
+    first, second = log_prob_halves(tokens.values.astype(np.int64), logits.values, n)
+    ref_first, ref_second = log_prob_halves(expected_tokens, expected_logits, n)
+    if abs(first - ref_first) > 1e-3 or abs(second - ref_second) > 1e-3:
+        summary = f"mean log-prob of the correct next token: first half {first:.3f}, second half {second:.3f}"
+        return say(
+            case,
+            summary + ("; not the reference's" if case.secret else ""),
+            f"; the reference's: {ref_first:.3f} and {ref_second:.3f}",
+        )
+    reference_gap = ref_second - ref_first
+    if (
+        case.extra["model"] == "default"
+        and n >= 20
+        and reference_gap >= LOSS_GAP
+        and second - first < LOSS_GAP
+    ):
+        return f"loss gap {second - first:.2f} nats, expected at least {LOSS_GAP} on the default model"
+    return None
+
+
+# --- detectors ---------------------------------------------------------------------------------
+
+LABEL = re.compile(r"(\d{1,4})\.(\d{1,4})")
+
+
+def heads(got, shape: tuple[int, int]) -> set[str] | str:
+    """The submission's answer as a set of "layer.head" labels, or what is wrong with it (in time
+    linear in its length, which is capped by the model's number of heads)."""
+    if not isinstance(got, (list, tuple)):
+        return f'returned {_what(got)}, expected a list of "layer.head" strings'
+    if len(got) > shape[0] * shape[1]:
+        return f"{len(got)} labels, more than this model's {shape[0] * shape[1]} heads"
+    labels = []
+    for item in got:
+        if not isinstance(item, str):
+            return f'the list holds {_what(item)}; each item must be a string such as "1.4"'
+        match = LABEL.fullmatch(item)
+        if not match:
+            return f'{item[:40]!r} is not of the form "layer.head" (e.g. "1.4")'
+        layer, head = int(match[1]), int(match[2])
+        if layer >= shape[0] or head >= shape[1] or item != f"{layer}.{head}":
+            return f"{item!r} is not a head of this model ({shape[0]} layers of {shape[1]} heads)"
+        labels.append(item)
+    twice = [label for label, count in Counter(labels).items() if count > 1]
+    if twice:
+        return f"{sorted(twice)[0]!r} is listed twice"
+    return set(labels)
+
+
+def patterns_of(want: dict) -> list[np.ndarray]:
+    """The input's attention patterns, [n_heads, n, n] per layer, as the reference run saw them."""
+    return [p.values for p in want["args"][0].patterns]
+
+
+def threshold_of(function: str) -> float:
+    return THRESHOLDS[KINDS[function]]
+
+
+def head_score(layers: list[np.ndarray], label: str, function: str) -> float:
+    layer, head = map(int, label.split("."))
+    return cases.scores(layers[layer][head])[KINDS[function]]
+
+
+def det_format(case: Case, got, want) -> str | None:
+    found = heads(got, case.extra["shape"])
+    if isinstance(found, str):
+        return found
+    if not found and want["value"]:  # an empty list is well formed, but no evidence of anything
+        return "returned no heads, where there are some"
+    return None
+
+
+def det_varies(triples) -> str | None:
+    """An answer that is the same for every input, where the right answers differ, shows nothing of
+    the inputs: no format points for it."""
+    answers = [
+        frozenset(got) for case, got, want in triples if isinstance(heads(got, case.extra["shape"]), set)
+    ]
+    expected = {frozenset(want["value"]) for _, _, want in triples}
+    if len(answers) >= 3 and len(set(answers)) == 1 and len(expected) > 1:
+        return (
+            f"the same answer {show_labels(answers[0])} for every input: "
+            "find the heads from each cache's patterns"
+        )
+    return None
+
+
+def det_matches(case: Case, got, want) -> str | Failure | None:
+    found = heads(got, case.extra["shape"])
+    if isinstance(found, str):
+        return found
+    expected = set(want["value"])
+    if found == expected:
+        return None
+    layers = patterns_of(want)
+    threshold = threshold_of(case.function)
+
+    def explain(labels: set[str], relation: str) -> str:
+        shown = order(labels)[:4]
+        text = ", ".join(
+            f"{h} (score {head_score(layers, h, case.function):.3f} {relation} {threshold})" for h in shown
+        )
+        return text + (f" and {len(labels) - len(shown)} more" if len(labels) > len(shown) else "")
+
+    parts = [f"expected {show_labels(expected)}, got {show_labels(found)}"]
+    if expected - found:
+        parts.append("missing " + explain(expected - found, ">"))
+    if found - expected:
+        parts.append("not expected " + explain(found - expected, "<="))
+    details = "; ".join(parts)
+    if not case.secret:
+        return details
+    return Failure(_secret_summary(case, expected, found, threshold), details)
+
+
+def _secret_summary(case: Case, expected: set[str], found: set[str], threshold: float) -> str:
+    """What is wrong with an answer on a secret input, without the answer: counts, and the heads
+    planted near the threshold among those missed or listed wrongly."""
+    missed, extra = expected - found, found - expected
+    parts = []
+    if missed:
+        parts.append(f"missed {len(missed)} of {len(expected)} heads")
+    if extra:
+        parts.append(f"listed {len(extra)} that {'is' if len(extra) == 1 else 'are'} not one")
+    kind = KINDS[case.function]
+    plants = case.extra.get("plants", {})
+    near = [
+        label
+        for label in missed
+        if label in plants and plants[label][0] == kind and abs(plants[label][1] - threshold) < 0.05
+    ]
+    wrongly = [
+        label
+        for label in extra
+        if label in plants and plants[label][0] == kind and abs(plants[label][1] - threshold) < 0.05
+    ]
+    if near:
+        parts.append(f"{_count(len(near))} planted just above the threshold")
+    if wrongly:
+        parts.append(f"{_count(len(wrongly))} planted just below it")
+    return "; ".join(parts) + f" on {case.about}"
+
+
+def _count(n: int) -> str:
+    return "one" if n == 1 else str(n)
+
+
+def order(labels) -> list[str]:
+    return sorted(labels, key=lambda x: tuple(int(p) for p in x.split(".")))
+
+
+def show_labels(labels) -> str:
+    if not labels:
+        return "[] (no heads)"
+    ordered = order(labels)
+    if len(ordered) > 8:
+        return "[" + ", ".join(ordered[:8]) + f", ... ({len(ordered)} heads)]"
+    return "[" + ", ".join(ordered) + "]"
+
+
+# --- the tests, with their points --------------------------------------------------------------
+
+
+def _group(*groups: str) -> Callable[[Case], bool]:
+    return lambda case: case.group in groups
+
+
+def _model(name: str) -> Callable[[Case], bool]:
+    return lambda case: case.extra.get("model") == name
+
+
+def _not_model(name: str) -> Callable[[Case], bool]:
+    return lambda case: case.extra.get("model") != name
+
+
+def detector_tests(name: str) -> list[Test]:
+    text = name != "induction_attn_detector"  # the induction detector's input is always repeated tokens
+    return [
+        Test(
+            name,
+            'runs without errors and returns a list of "layer.head" strings, each head once',
+            2,
+            every,
+            det_format,
+            across=det_varies,
+        ),
+        *(
+            [Test(name, "the seed's text on the default model", 2, _group("text"), det_matches)]
+            if text
+            else []
+        ),
+        Test(
+            name,
+            "repeated random tokens on the default model",
+            2 if text else 4,
+            _group("repeated"),
+            det_matches,
+        ),
+        Test(
+            name,
+            "models of other shapes (other numbers of layers and heads)",
+            3,
+            _group("shapes"),
+            det_matches,
+        ),
+        Test(name, "planted heads just above and just below the threshold", 4, _group("near"), det_matches),
+        Test(name, "short sequences and edge positions", 2, _group("edges"), det_matches),
+    ]
+
+
+G, R = "generate_repeated_tokens", "run_and_cache_model_repeated_tokens"
+TESTS: tuple[Test, ...] = (
+    *detector_tests("current_attn_detector"),
+    *detector_tests("prev_attn_detector"),
+    *detector_tests("first_attn_detector"),
+    Test(
+        G,
+        "runs without errors and returns an int64 tensor of shape [batch, 1 + 2 * seq_len]",
+        5,
+        every,
+        gen_shape,
+    ),
+    Test(G, "every row starts with the BOS token", 2, every, gen_bos),
+    Test(G, "the second half repeats the first half", 3, every, gen_repeats),
+    Test(G, "token ids lie in [0, d_vocab) of the model given", 2, every, gen_range),
+    Test(G, "the tokens are on model.cfg.device", 1, every, gen_device),
+    Test(G, "draws from torch's global generator without reseeding it", 2, every, across=gen_not_reseeded),
+    Test(
+        G, "matches the reference's tokens under fixed seeds (default model)", 3, _model("default"), gen_exact
+    ),
+    Test(
+        G,
+        "matches the reference's tokens under fixed seeds (models of other shapes)",
+        2,
+        _not_model("default"),
+        gen_exact,
+    ),
+    Test(R, "runs without errors and returns (tokens, logits, cache) in that order", 5, every, run_order),
+    Test(R, "the tokens are those generate_repeated_tokens returns", 3, every, run_tokens, with_outcome=True),
+    Test(R, "the logits are the model's output on those tokens", 4, every, run_logits),
+    Test(R, "the cache holds that run's attention patterns, batch dimension kept", 4, every, run_cache),
+    Test(R, "the loss gap: mean log-prob of the correct token on each half", 4, every, run_loss_gap),
+    *detector_tests("induction_attn_detector"),
+)
