@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -119,8 +120,31 @@ def sandboxed(released, tmp_path_factory) -> tuple[Path, subprocess.CompletedPro
     folder = course / "submitted" / "dan" / ASSIGNMENT
     folder.mkdir(parents=True)
     (folder / f"{ASSIGNMENT}.ipynb").write_text("{not json")
+    # An error message that would close the comment's code fence and add markup after it.
+    payload = "fence\n```\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n```\n"
+    code = f"def current_attn_detector(cache):\n    raise RuntimeError({payload!r})\n"
+    submit(course, "mallory", {"solution_current_attn_detector": code})
     command = [sys.executable, "-m", "autograder", "nbgrader", str(course), ASSIGNMENT, "--workers", "1"]
     return course, run(command, ROOT)
+
+
+class Markup(HTMLParser):
+    """The event-handler attributes and the scripts of a page, as a browser would see them."""
+
+    def __init__(self):
+        super().__init__()
+        self.handlers, self.scripts, self._in_script = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        self.handlers += [name for name, _ in attrs if name.lower().startswith("on")]
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
 
 
 def scores(course: Path) -> dict[str, dict[str, float]]:
@@ -160,7 +184,9 @@ def test_release_is_the_exercise_with_its_test_cells(released):
 
 def test_sandboxed_autograde_records_the_real_scores(sandboxed):
     course, done = sandboxed
-    assert scores(course) == EXPECTED | {"dan": {function: 0.0 for function in POINTS}}
+    found = scores(course)
+    assert found.pop("mallory")["current_attn_detector"] == 0
+    assert found == EXPECTED | {"dan": {function: 0.0 for function in POINTS}}
     for student, total in TOTALS.items():
         assert f"{student}/{ASSIGNMENT}: {total:g}/100" in done.stdout
     assert "dan/induction_heads: 0/100 (not imported)" in done.stdout
@@ -169,7 +195,7 @@ def test_sandboxed_autograde_records_the_real_scores(sandboxed):
     nbgrader(course, "export")
     with open(course / "grades.csv") as file:
         exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(file)}
-    assert exported == TOTALS | {"dan": 0.0}
+    assert {k: v for k, v in exported.items() if k != "mallory"} == TOTALS | {"dan": 0.0}
 
 
 def test_autograded_notebooks_hold_the_feedback_and_nothing_ran(sandboxed):
@@ -197,6 +223,11 @@ def test_autograded_notebooks_hold_the_feedback_and_nothing_ran(sandboxed):
     assert "it reads the main diagonal" in page and "Score: 87.0 / 100.0" in page
     page = (course / "feedback" / "dan" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()  # dan sees why
     assert "could not be graded" in page and "Score: 0.0 / 100.0" in page
+    page = (course / "feedback" / "mallory" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    assert "fence" in page  # the message is there, as text: no handler, no script of the student's
+    markup = Markup()
+    markup.feed(page)
+    assert markup.handlers == [] and not any("alert(1)" in script for script in markup.scripts)
 
 
 def test_plain_autograde_agrees_on_honest_notebooks_and_is_fooled_by_the_patch(released, tmp_path):

@@ -1,6 +1,8 @@
-"""The adversarial corpus (tests/submissions/adversarial): graded as a class, beside honest
-submissions, by the real command line. No attack earns a point it does not deserve, changes another
-result, leaves a process or a file behind, reaches the network, or keeps the grader from exiting."""
+"""The adversarial corpus (tests/submissions/adversarial and hardening/): graded as one class, beside
+honest submissions, by the real command line, with --html and --junit, and secrets in the grader's
+environment. No attack earns a point it does not deserve, changes another result, leaves a process,
+a file or an IPC object behind, reaches the network, reads what it may not, slows or bloats the judge,
+breaks a report, or keeps the grader from exiting; and everything the grader writes stays inert."""
 
 from __future__ import annotations
 
@@ -29,6 +31,29 @@ from autograder.output.results import Result
 PACK = packs.get("induction_heads")
 
 ATTACKS = sorted((SUBMISSIONS / "adversarial").glob("*.py"))
+# Attacks of tests/submissions/hardening graded in this class too (the others need runs of their own:
+# tests/test_hardening.py). big_return_values thrice: the judge must let go of what it has judged.
+HARDENING = {
+    name: SUBMISSIONS / "hardening" / f"{name.rstrip('123')}.py"
+    for name in (
+        "big_return_values1",
+        "big_return_values2",
+        "big_return_values3",
+        "control_characters",
+        "env_leak",
+        "forged_result_items",
+        "generate_many_rows",
+        "huge_loss_plot",
+        "lone_surrogate",
+        "sysv_shm_writer",
+        "sysv_shm_reader",
+    )
+}
+GRADERS_SECRETS = {
+    "GITHUB_TOKEN": "ghp_SECRETgraderTOKEN0123456789",
+    "AWS_SECRET_ACCESS_KEY": "wJalrSECRETkey/K7MDENG",
+}
+ODD_IDS = ['=HYPERLINK("http:evil.example","click")', "+1+1", "-2-2", "@SUM(A1)", "esc\x1b[2Jid"]
 SECRETS = [
     "### BEGIN SOLUTION",
     "pattern.diagonal(offset=-1).mean() > 0.4",
@@ -104,13 +129,21 @@ def attack(tmp_path_factory, solution_source):
             text = text.replace(key, value)
         base = solution_source if header(path, "base") == "solution" else stubs
         (submissions / path.name).write_text(base + "\n\n# --- attack ---\n" + text)
+    values["{{POSITIONS}}"] = "3_000_000"
+    for name, path in HARDENING.items():
+        text = path.read_text()
+        for key, value in values.items():
+            text = text.replace(key, value)
+        base = solution_source if header(path, "base") == "solution" else stubs
+        (submissions / f"{name}.py").write_text(base + "\n\n# --- attack ---\n" + text)
+    _odd_entries(submissions, root, solution_source)
     (submissions / "aaa_honest.py").write_text(solution_source)  # graded first, on the same workers
     (submissions / "zzz_honest.py").write_text(solution_source)  # and last
     started = time.monotonic()
     tagged = root / f"tmp-{tag}"  # the grader's private folder, and so its workers' environment, name the tag
     tagged.mkdir()
-    env = dict(os.environ, IG_ATTACK_TAG=tag, TMPDIR=str(tagged))
-    done = subprocess.run(
+    env = dict(os.environ, IG_ATTACK_TAG=tag, TMPDIR=str(tagged), **GRADERS_SECRETS)
+    done = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -124,11 +157,24 @@ def attack(tmp_path_factory, solution_source):
             "--timeout",
             "3",
             "--no-progress",
+            "--html",
+            str(root / "html"),
+            "--junit",
+            str(root / "junit.xml"),
         ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=env,
+    )
+    peak = 0  # the judge's own resident memory, at its highest
+    while done.poll() is None and time.monotonic() - started < 600:
+        peak = max(peak, _peak_rss(done.pid))
+        time.sleep(0.05)
+    out, err = done.communicate(timeout=60)
+    done.stdout_bytes, done.stdout, done.stderr = (
+        out,
+        out.decode(errors="replace"),
+        err.decode(errors="replace"),
     )
     elapsed = time.monotonic() - started
     first_read = {p.name: p.read_text() for p in results.glob("*.json")}
@@ -141,6 +187,8 @@ def attack(tmp_path_factory, solution_source):
         listener=listener,
         tag=tag,
         first_read=first_read,
+        root=root,
+        peak=peak,
     )
     listener.server.close()
     for pid in processes_with(f"ig-daemon-{tag}") + processes_with(tag):  # tidy up after a failed test
@@ -149,6 +197,45 @@ def attack(tmp_path_factory, solution_source):
 
 def result_of(attack, name: str) -> Result:
     return Result.read(attack["results"] / f"{name}.json")
+
+
+def _peak_rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _notebook(cells) -> str:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells})
+
+
+def _odd_entries(submissions: Path, root: Path, solution_source: str) -> None:
+    """Entries that are not a plain file appended to a base: links out of the class and to special
+    files, a FIFO, notebooks nested too deeply or of the wrong types, odd student ids."""
+    secret = root / "instructor_only.py"
+    secret.write_text("INSTRUCTOR_ONLY_SECRET = 'the answers are 1.4 and 1.10'\n")
+    linked = submissions / "linked_solution"
+    linked.mkdir()
+    (linked / "induction_heads.py").symlink_to(PACK.solution)
+    (submissions / "link_out.py").symlink_to(PACK.solution)
+    leak = submissions / "link_secret"
+    leak.mkdir()
+    (leak / "induction_heads.py").symlink_to(secret)
+    (submissions / "dev_zero.py").symlink_to("/dev/zero")
+    fifo = submissions / "fifo"
+    fifo.mkdir()
+    os.mkfifo(fifo / "induction_heads.py")
+    os.mkfifo(submissions / "fifo_file.py")
+    (submissions / "deep_notebook.ipynb").write_text('{"cells": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    (submissions / "cells_number.ipynb").write_text(json.dumps({"nbformat": 4, "cells": 5}))
+    (submissions / "source_numbers.ipynb").write_text(_notebook([{"cell_type": "code", "source": [1, 2]}]))
+    for name in ODD_IDS:
+        (submissions / f"{name}.py").write_text(solution_source)
+    (submissions / "not_utf8_\udcff.py").write_text(solution_source)
 
 
 def test_the_grader_exits_cleanly(attack):
@@ -240,3 +327,85 @@ def test_a_flood_of_processes_and_threads_is_capped_where_the_kernel_can(attack)
         assert max(counts) < Limits.tasks
     else:  # no cap: the flood's own limit stops it; the other tests show it did no harm
         assert max(counts) == 1000
+
+
+def test_the_judge_stays_small(attack):
+    assert attack["peak"] < 1.5 * (1 << 30), f"the judge's peak resident memory: {attack['peak'] >> 20} MiB"
+
+
+def test_forged_events_are_invalid_output_scored_zero(attack):
+    for name in (
+        "forged_imported_event",
+        "forged_sandbox_event",
+        "forged_start_events",
+        "forged_result_items",
+    ):
+        result = result_of(attack, name)
+        assert result.score == 0 and result.status == "invalid output", name
+        assert result.protections_off == {}  # what the grader found, never what a submission claims
+        assert "cannot accept" in result.problems[0]
+
+
+def test_links_special_files_and_malformed_notebooks_fail_alone_with_a_message(attack):
+    expected = {
+        "linked_solution": "outside the submission",
+        "link_out": "outside the submission",
+        "link_secret": "outside the submission",
+        "dev_zero": "outside the submission",
+        "fifo": "not a regular file",
+        "fifo_file": "not a regular file",
+        "deep_notebook": "nested too deeply",
+        "cells_number": "not a readable notebook",
+    }
+    for name, words in expected.items():
+        result = result_of(attack, name)
+        assert result.score == 0 and result.status == "not imported", name
+        assert words in " ".join(result.problems), (name, result.problems)
+    malformed = result_of(attack, "source_numbers")
+    assert malformed.score == 0 and "not a readable notebook" in " ".join(malformed.problems)
+    written = "\n".join(p.read_text(errors="replace") for p in attack["results"].rglob("*") if p.is_file())
+    assert "INSTRUCTOR_ONLY_SECRET" not in written and "the answers are 1.4" not in written
+
+
+def test_reports_stay_inert_whatever_students_wrote(attack):
+    import csv
+    import xml.etree.ElementTree as ET
+
+    for row in csv.reader((attack["results"] / "gradebook.csv").open(encoding="utf-8")):
+        assert not any(cell.startswith(("=", "+", "-", "@")) for cell in row), row
+    suites = ET.parse(attack["root"] / "junit.xml").getroot().findall("testsuite")
+    names = {suite.get("name") for suite in suites}
+    assert "lone_surrogate" in names and "control_characters" in names
+    assert b"\x1b" not in attack["done"].stdout_bytes + attack["done"].stderr.encode()
+    for name in ODD_IDS[:4]:
+        assert result_of(attack, name).score == 100  # an odd name is still a student, graded
+    assert (
+        result_of(attack, "lone_surrogate").status != ""
+        and (attack["root"] / "html" / "lone_surrogate.html").exists()
+    )
+    pages = {p.name: p.stat().st_size for p in (attack["root"] / "html").glob("*.html")}
+    assert pages["huge_loss_plot.html"] < pages["aaa_honest.html"] + (2 << 20)
+    assert (attack["root"] / "html" / "index.html").exists()
+
+
+def test_the_graders_environment_does_not_reach_students(attack):
+    written = "\n".join(p.read_text(errors="replace") for p in attack["results"].rglob("*") if p.is_file())
+    written += "\n".join(p.read_text(errors="replace") for p in (attack["root"] / "html").glob("*.html"))
+    for value in GRADERS_SECRETS.values():
+        assert value not in written
+    assert "ENVIRONMENT" in result_of(attack, "env_leak").output  # it did print its environment
+
+
+def test_system_v_ipc_dies_with_each_submission(attack):
+    assert "SEGMENT 7 CREATED" in result_of(attack, "sysv_shm_writer").output
+    reader = result_of(attack, "sysv_shm_reader").output
+    assert "SHM EMPTY" in reader and "SHM-MARKER" not in reader
+    key = 0x1000000 + int(attack["tag"][:6], 16)
+    listed = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    assert not [line for line in listed if key <= int(line.split()[0]) < key + 8]
+
+
+def test_the_judge_is_quick_on_huge_answers(attack):
+    for name, score in (("generate_many_rows", 80), ("huge_loss_plot", 80), ("detector_many_labels", 96)):
+        assert result_of(attack, name).score == score, name
+    assert result_of(attack, "big_return_values1").score == 0

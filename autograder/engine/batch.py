@@ -82,8 +82,6 @@ def grade_submissions(
             done[submission.student] = previous
         else:
             todo.append(submission)
-    if html_dir:
-        import plotly.express  # noqa: F401  (imported here, once: a lazy import raced between grading threads)
     log = open(results_dir / LOG, "a")
     log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: {len(todo)} to grade, {len(done)} already graded\n")
     log.flush()
@@ -155,7 +153,7 @@ def grade_submissions(
             write_index(results, html_dir)
     return Batch(
         results,
-        graded=len(todo),
+        graded=sum(1 for s in todo if s.student in done),
         skipped=len(submissions) - len(todo),
         not_graded=not_graded,
         interrupted=interrupted,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -197,9 +198,20 @@ def packs() -> dict[str, Pack]:
             pack = importlib.import_module(f"autograder.packs.{folder.name}").PACK
             found[pack.name] = pack
     for entry in entry_points(group=ENTRY_POINTS):
-        pack = entry.load()
+        try:
+            pack = entry.load()
+        except Exception as error:  # one course's broken pack must not stop every other exercise
+            print(
+                f"warning: the exercise pack {entry.name} ({entry.value}) cannot be loaded: {error}",
+                file=sys.stderr,
+            )
+            continue
         if not isinstance(pack, Pack):
-            raise TypeError(f"the entry point {entry.name} = {entry.value} is not an autograder Pack")
+            print(
+                f"warning: the entry point {entry.name} = {entry.value} is not an autograder Pack",
+                file=sys.stderr,
+            )
+            continue
         found.setdefault(pack.name, pack)
     return found
 

@@ -75,11 +75,15 @@ def reference_request(pack: Pack, inputs: Inputs) -> dict:
 
 
 def key(pack: Pack, inputs: Inputs, fixture_files: list[Path]) -> str:
-    """Changes with the pack, its inputs, the files its fixtures read and the worker's code."""
+    """Changes with the pack, its inputs, the files its fixtures read, and the code that builds
+    them and runs the worker."""
+    import importlib.util
+
     h = hashlib.sha256(pack.digest.encode())
     h.update(inputs.digest.encode())
-    for name in WORKER_SOURCES:
-        h.update((ENGINE / name).read_bytes())
+    fixtures = importlib.util.find_spec(pack.fixtures.partition(":")[0])
+    for path in [ENGINE / name for name in WORKER_SOURCES] + ([Path(fixtures.origin)] if fixtures else []):
+        h.update(path.read_bytes())
     for path in fixture_files:
         for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
             if file.is_file():
@@ -126,7 +130,7 @@ def read(base: Path) -> Reference | None:
 
 
 def write(reference: Reference, base: Path) -> None:
-    arrays: dict = {}
+    arrays = wire.Arrays()
     document = {"outcomes": {case: _encode(outcome, arrays) for case, outcome in reference.outcomes.items()}}
     write_atomically(base.with_suffix(".safetensors"), wire.arrays_to_blob(arrays))
     write_atomically(base.with_suffix(".json"), json.dumps(document).encode())

@@ -207,6 +207,7 @@ class _Watch:
         self.case_ids = {case["id"] for task in request["functions"] for case in task["cases"]}
         self.killed = False
         self.running: str | None = None  # the case under way
+        self.started: set[str] = set()
         now = time.monotonic()
         self.unit_deadline = now + request.get("seconds", self.limits.unit_seconds)
         self.import_deadline = now + self.limits.import_seconds
@@ -331,7 +332,11 @@ class _Watch:
             result.importing = result.statement = None
             self.deadline = now + limits.call_seconds
         elif event == "start":
-            self.running = self._case(document)
+            case = self._case(document)
+            if self.running is not None or case in self.started:
+                raise wire.WireError("a case started twice, or while another ran")
+            self.started.add(case)
+            self.running = case
             self.deadline = now + limits.call_seconds
         elif event == "result":
             case = self._case(document)

@@ -242,6 +242,9 @@ def readable_paths(extra: list[Path], hidden: list[Path]) -> tuple[list[Path], l
         for child in path.iterdir():
             visit(child.resolve())
 
+    for root in list(roots):  # packages linked into site-packages from elsewhere are read where they lie
+        if root.is_dir() and root.name in ("site-packages", "dist-packages"):
+            roots |= {child.resolve() for child in root.iterdir() if child.is_symlink() and child.exists()}
     for root in roots:
         if root.exists():
             visit(root.resolve())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.engine.files import Unreadable, read_submitted
+from autograder.engine.wire import clean
 
 MAX_SCRIPT_BYTES = 2 << 20
 MAX_NOTEBOOK_BYTES = 64 << 20  # saved outputs (attention plots) take megabytes
@@ -29,12 +30,18 @@ class Submission:
 
     @property
     def filename(self) -> str:
-        return self.path.name if self.path.suffix in SUFFIXES else "submission.py"
+        return clean(self.path.name) if self.path.suffix in SUFFIXES else "submission.py"
 
     @property
     def digest(self) -> str:
         """sha256 of what was graded (or of why nothing was), so a rerun knows whether it is current."""
         return hashlib.sha256(self.data or self.error.encode()).hexdigest()
+
+
+def student_id(name: str) -> str:
+    """A student's id from a file or folder name, safe in every report: no control characters (a
+    newline included), no lone surrogates (a name that is not UTF-8)."""
+    return clean(name).replace("\n", "\\n").replace("\t", "\\t") or "unnamed"
 
 
 def find(paths: list[Path]) -> list[Path]:
@@ -95,14 +102,15 @@ def _files_in(folder: Path) -> list[Path]:
 
 
 def _read(path: Path, within: Path) -> Submission:
+    student = student_id(path.stem)
     if path.suffix not in SUFFIXES:
-        return Submission(path.stem, path, error=f"{path.name} is not a .py file or a notebook (.ipynb)")
+        return Submission(student, path, error=f"{clean(path.name)} is not a .py file or a notebook (.ipynb)")
     limit = MAX_NOTEBOOK_BYTES if path.suffix == ".ipynb" else MAX_SCRIPT_BYTES
     try:
         data = read_submitted(path, limit, within=within)
     except Unreadable as error:
-        return Submission(path.stem, path, error=str(error))
-    return Submission(path.stem, path, data=data, format=path.suffix.lstrip("."))
+        return Submission(student, path, error=clean(str(error)))
+    return Submission(student, path, data=data, format=path.suffix.lstrip("."))
 
 
 def from_source(student: str, source: str, filename: str = "submission.py") -> Submission:

@@ -265,6 +265,22 @@ class Channel:
         return taken
 
 
+class Arrays(dict):
+    """Arrays to store, each distinct one once (the same cache's patterns recur across cases)."""
+
+    def add(self, values) -> str:
+        import hashlib
+
+        import numpy as np
+
+        values = np.ascontiguousarray(values)
+        key = hashlib.sha1(values.tobytes() + str((values.shape, values.dtype)).encode()).hexdigest()
+        self.names = getattr(self, "names", {})
+        if key not in self.names:
+            self.names[key] = f"t{len(self.names)}"
+        return self.names[key]
+
+
 def encode_decoded(value: Any, arrays: dict) -> Any:
     """The inverse of `decode`, on the judge's side: for storing decoded values (numpy arrays go to
     `arrays`, to be saved with `arrays_to_blob`)."""
@@ -276,7 +292,7 @@ def encode_decoded(value: Any, arrays: dict) -> Any:
     if isinstance(value, dict):
         return {"type": "dict", "items": [[k, encode_decoded(v, arrays)] for k, v in value.items()]}
     if isinstance(value, Tensor):
-        ref = f"t{len(arrays)}"
+        ref = arrays.add(value.values) if isinstance(arrays, Arrays) else f"t{len(arrays)}"
         arrays[ref] = value.values
         return {"type": value.kind, "ref": ref, "dtype": value.dtype, "device": value.device}
     if isinstance(value, Record):

@@ -352,8 +352,9 @@ class Recorder:
         self.recorded = recorded
 
     def __call__(self, *args, **kwargs):
-        result = self.original(*args, **kwargs)
+        # The key first: the function may change its arguments in place (a hook zeroing z, say).
         key = call_key(self.name, self.parameters, self.original, self.fixtures, args, kwargs)
+        result = self.original(*args, **kwargs)
         self.recorded.append({"function": self.name, "arguments": key, "result": result})
         return result
 

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = config.load(args.config)
         for key, value in settings.items():  # the course's settings, where no flag was given
             if getattr(args, key, None) is None and key in vars(args):
-                setattr(args, key, value)
+                setattr(args, key, Path(value) if key in config.PATHS else value)
         _defaults(args)
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
@@ -173,7 +173,7 @@ def _defaults(args) -> None:
                 setattr(args, name, default)
             elif value <= 0:
                 raise UsageError(f"--{name} {value:g}: give a positive number")
-    if getattr(args, "fail_under", None) is not None and not 0 <= args.fail_under <= 1000:
+    if getattr(args, "fail_under", None) is not None and args.fail_under < 0:
         raise UsageError(f"--fail-under {args.fail_under:g}: give a score between 0 and the maximum")
     if getattr(args, "quiet", False) and getattr(args, "verbose", False):
         raise UsageError("-q and -v cannot be given together")
@@ -225,7 +225,8 @@ def _functions(args, pack) -> list[str] | None:
 def _console(args):
     from rich.console import Console
 
-    return Console(highlight=False, no_color=bool(os.environ.get("NO_COLOR")) or None, quiet=args.quiet)
+    plain = bool(os.environ.get("NO_COLOR"))  # no colour, and no other style either
+    return Console(highlight=False, color_system=None if plain else "auto", quiet=args.quiet)
 
 
 # --- commands ------------------------------------------------------------------------------------

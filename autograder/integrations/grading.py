@@ -56,6 +56,11 @@ def grade(args) -> int:
             f"no submissions (.py, .ipynb or folders) in {', '.join(map(str, args.submissions))}"
         )
     pack = pack_of(args, found[0] if len(found) == 1 else None)
+    top = sum(t.points for t in pack.tests)
+    if args.fail_under is not None and args.fail_under > top:
+        raise UsageError(
+            f"--fail-under {args.fail_under:g}: give a score between 0 and {top:g}, {pack.name}'s maximum"
+        )
     functions = args.only
     if functions:
         unknown = [f for f in functions if f not in pack.names]
@@ -123,12 +128,12 @@ def _grade_one(args, pack, found: list[Path], secret: str | None) -> int:
         limits=limits(args),
     ) as grader:
         result = grader.grade(load(found[0], prefer=pack.name))
+        result.write(args.results)  # first: a failure writing the page must not cost the results
         if args.html:
             from autograder.output.html import write_html, write_index
 
             write_html(result, grader, args.html / f"{result.student}.html")
             write_index([result], args.html)
-    result.write(args.results)
     if args.junit:
         reporters.write_junit([result], args.junit)
     if args.summary:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import threading
 from pathlib import Path
 
 from autograder.engine.files import write_atomically
@@ -38,12 +39,17 @@ def script_json(value) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+_RENDERING = threading.Lock()  # a pack's plotting libraries import lazily: one page at a time
+
+
 def write_html(result: Result, grader, path: Path) -> None:
     """The page of one result; `grader` gives the pack and the reference its sections show."""
     path = Path(path)
-    write_assets(path.parent)
-    sections = grader.pack.report(result, grader) if grader.pack.report else []
-    write_atomically(path, render(result, sections).encode())
+    with _RENDERING:
+        write_assets(path.parent)
+        sections = grader.pack.report(result, grader) if grader.pack.report else []
+        page_text = render(result, sections)
+    write_atomically(path, page_text.encode())
 
 
 def render(result: Result, sections: list[tuple[str, str]]) -> str:

@@ -179,6 +179,25 @@ def gen_not_reseeded(pairs) -> str | None:
     return None
 
 
+def gen_varies(triples) -> str | None:
+    """Evidence of a random draw, without which the property tests earn nothing: tokens that change
+    with the seed, or, if they do not, that are torch's own draw under one of the seeds (a generator
+    reseeded inside the function, a mistake of its own test). A fixed sequence is neither."""
+    by_input: dict[tuple, list] = {}
+    for case, got, want in triples:
+        if _well_shaped(case, got):
+            by_input.setdefault((case.extra["model"], case.extra["seq_len"], case.extra["batch"]), []).append(
+                (got.values, want["value"].values)
+            )
+    for group in by_input.values():
+        if len(group) > 1 and all(np.array_equal(group[0][0], got) for got, _ in group):
+            if not any(np.array_equal(group[0][0], want) for _, want in group):
+                return (
+                    "the same tokens under every torch seed, and not a draw of t.randint: draw them at random"
+                )
+    return None
+
+
 def gen_exact(case: Case, got, want) -> str | Failure | None:
     tokens = _well_shaped(case, got)
     expected = want["value"].values
@@ -536,17 +555,19 @@ TESTS: tuple[Test, ...] = (
     *detector_tests("current_attn_detector"),
     *detector_tests("prev_attn_detector"),
     *detector_tests("first_attn_detector"),
+    # Properties earn points only with evidence of a random draw: tokens that change with the seed.
     Test(
         G,
         "runs without errors and returns an int64 tensor of shape [batch, 1 + 2 * seq_len]",
         5,
         every,
         gen_shape,
+        across=gen_varies,
     ),
-    Test(G, "every row starts with the BOS token", 2, every, gen_bos),
-    Test(G, "the second half repeats the first half", 3, every, gen_repeats),
-    Test(G, "token ids lie in [0, d_vocab) of the model given", 2, every, gen_range),
-    Test(G, "the tokens are on model.cfg.device", 1, every, gen_device),
+    Test(G, "every row starts with the BOS token", 2, every, gen_bos, across=gen_varies),
+    Test(G, "the second half repeats the first half", 3, every, gen_repeats, across=gen_varies),
+    Test(G, "token ids lie in [0, d_vocab) of the model given", 2, every, gen_range, across=gen_varies),
+    Test(G, "the tokens are on model.cfg.device", 1, every, gen_device, across=gen_varies),
     Test(G, "draws from torch's global generator without reseeding it", 2, every, across=gen_not_reseeded),
     Test(
         G, "matches the reference's tokens under fixed seeds (default model)", 3, _model("default"), gen_exact

@@ -7,8 +7,8 @@ import os
 import sys
 
 found = []
-for path in ["{{ROOT}}/solutions/induction_heads.py", "{{ROOT}}/autograder/packs/induction_heads/checks.py", "{{ROOT}}/nbgrader/source/induction_heads/induction_heads.ipynb",
-             "{{ROOT}}/autograder/packs/induction_heads/mistakes.py", "{{ROOT}}/tests/test_sandbox.py", "{{CACHE}}", "/etc/shadow",
+for path in ["{{ROOT}}/solutions/induction_heads.py", "{{ROOT}}/autograder/checks.py",
+             "{{ROOT}}/autograder/cases.py", "{{ROOT}}/tests/test_sandbox.py", "{{CACHE}}", "/etc/shadow",
              "/proc/1/environ"]:
     try:
         if os.path.isdir(path):
@@ -29,8 +29,7 @@ for root, dirs, files in os.walk("/"):
             except OSError:
                 pass
 for module in list(sys.modules):
-    judge_side = ("autograder.packs.induction_heads.checks", "autograder.engine.judge", "autograder.engine.reference",
-                  "autograder.engine.grader")
+    judge_side = ("autograder.checks", "autograder.judge", "autograder.reference", "autograder.grader")
     if "solution" in module or module in judge_side:
         found.append("module " + module)
 for obj in gc.get_objects():
