@@ -97,8 +97,9 @@ def str_tokens(model: HookedTransformer, tokens: t.Tensor) -> list[str]:
 
 class Fixtures(fixtures.Fixtures):
     """The catalog, materialised: models by name, caches (batch dimension removed) and activations
-    by id. Argument kinds: model, config, device, cache, activation, weight, zeros (and the base's
-    value and tensor); drivers: call and hook."""
+    by id. Argument kinds: model, config, device, cache, activation, weight, zeros, hook_point (a
+    model's HookPoint by name, for calling a hook function directly) and the base's value and tensor;
+    drivers: call and hook."""
 
     def __init__(self, catalog: dict, tensors: dict[str, t.Tensor]):
         super().__init__(catalog, tensors)
@@ -120,6 +121,7 @@ class Fixtures(fixtures.Fixtures):
             weight=lambda spec: getattr(self.models[spec["model"]], spec["name"]).detach().clone(),
             seq_len=lambda spec: (next(iter(self.caches[spec["cache"]][1].values())).shape[-1] - 1) // 2,
             zeros=lambda spec: t.zeros(spec["shape"], dtype=getattr(t, spec.get("dtype", "float32"))),
+            hook_point=lambda spec: self.models[spec["model"]].hook_dict[spec["name"]],
         )
         self.drivers["hook"] = self.run_with_hooks
 

@@ -95,6 +95,11 @@ def tensor(ref: str) -> dict:
     return {"kind": "tensor", "ref": ref}
 
 
+def hook_point(model_name: str, name: str) -> dict:
+    """A model's HookPoint, e.g. "blocks.0.attn.hook_z": the `hook` argument of a hook called directly."""
+    return {"kind": "hook_point", "model": model_name, "name": name}
+
+
 def notebook_globals(model_name: str, **values) -> dict:
     """The globals a notebook's functions read: its `model`, `cfg` and `device`, and any plain values."""
     specs = {
