@@ -1,10 +1,11 @@
 """Benchmarks: this project's batch grading and student check against nbgrader, pytest and an import.
 
-    .venv/bin/python benchmarks/run.py [--n 100] [--workers 2] [--nbgrader-n 10] [--pytest-n 10]
+    .venv/bin/python benchmarks/run.py [--n 100] [--workers 2] [--large-n 1000] [--no-cluster]
                                        [--check-repeats 3] [--out benchmarks/results.json]
 
 On one generated class of N submissions (a deterministic mix of correct, wrong and broken files
-from tests/submissions), in one run, so that every side is measured under the same load:
+from tests/submissions/induction_heads: variants are completed into whole files with
+tests/corpus.py's `variant`), in one run, so that every side is measured under the same load:
 
 1. ours: `python -m autograder grade CLASS --workers W` in a subprocess, with a private reference
    cache warmed first (the first run, which computes the reference, is reported apart). The
@@ -15,14 +16,22 @@ from tests/submissions), in one run, so that every side is measured under the sa
    in all) over the whole process tree (judge, templates, workers), sampled in a third run, as
    sampling PSS costs CPU. A sample takes about 0.1 s with 2 workers, so a spike shorter than
    that can be missed.
-2. nbgrader: a real course in a temporary folder (`nbgrader generate_assignment`, then
+2. the cluster: the same command with `--scheduler`, on a Dask scheduler and W workers (one
+   process and one thread each) started on localhost for the phase, against the local pool of W
+   workers, the two run alternately (so that both see the same load): runs of W, N and LARGE
+   submissions each (a second class of LARGE, drawn the same way). Per-submission cost as in 1,
+   from the W and N runs, and again from the W and LARGE runs: how the cost grows with the class.
+   Each run registers its plugin, which starts the workers' templates: the one-time cost. The
+   steady state (the time between the first result file written and the last, per result) is
+   shown beside it: it leaves the start out, and so its noise.
+3. nbgrader: a real course in a temporary folder (`nbgrader generate_assignment`, then
    `nbgrader autograde`), whose test cells check the kernel's functions against expected values
    precomputed from the reference (naive_checks.py says what they cover), on K of the same
    submissions as notebooks. Its fixed cost and per-notebook cost come from runs of 1 and K
    notebooks; its throughput is N over its time for N, extrapolated from them.
-3. pytest: one fresh `python -m pytest benchmarks/naive_test.py` per submission, W at a time, on K
+4. pytest: one fresh `python -m pytest benchmarks/naive_test.py` per submission, W at a time, on K
    of the same submissions; throughput K / wall_K.
-4. the student's check, cold: `python -m autograder check FILE --only prev_attn_detector` in a fresh
+5. the student's check, cold: `python -m autograder check FILE --only prev_attn_detector` in a fresh
    process (reference cache warm, files in the page cache), against
    `python -c "import transformer_lens"`; medians, interleaved.
 
@@ -31,6 +40,10 @@ did) and on how many the two agree: a check of outputs only misses, for instance
 run_and_cache_model_repeated_tokens that draws its own tokens instead of calling
 generate_repeated_tokens. The load is recorded per phase, with the share of CPU time that other
 processes used meanwhile (the load average counts the benchmark's own processes too).
+
+The baselines (3 and 4) are off by default (--nbgrader-n, --pytest-n): benchmarks/naive_checks.py
+still builds its inputs with the modules of the layout before exercise packs (autograder.cases,
+autograder.inputs), and must be ported to the pack's inputs and fixtures before they can run.
 
 Prints a table of figures, ratios and targets, and writes it as JSON.
 """
@@ -44,6 +57,8 @@ import os
 import platform
 import random
 import resource
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -58,18 +73,20 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
-CORPUS = ROOT / "tests" / "submissions"
+CORPUS = ROOT / "tests" / "submissions" / "induction_heads"
+PACK_NAME = "induction_heads"
 PYTHON = sys.executable
 
 MIX = {"correct": 0.5, "wrong": 0.35, "broken": 0.15}  # shares of the class
 # Runs into the grader's 10 s time limit (and would hang nbgrader and pytest): that would measure the
 # time limit, not grading.
 LEFT_OUT = {"first_infinite_loop.py"}
-CHECK_FILE = CORPUS / "correct" / "loops.py"
+CHECK_VARIANT = CORPUS / "correct" / "loops.py"  # completed into a whole file by `variant`
 ASSIGNMENT = "bench"
 
 TARGETS = {
     "per_submission_s": 0.25,  # at most, beyond the one-time start
+    "cluster_vs_local": 1.3,  # at most: per-submission cost through the scheduler / the local pool's
     "throughput_vs_nbgrader": 30.0,  # at least
     "check_vs_import": 1.5,  # at most
     "peak_pss_gib": 3.0,  # under
@@ -142,8 +159,22 @@ def must(result: Run, what: str) -> Run:
 # --- the class -----------------------------------------------------------------------------------
 
 
+def source_of(path: Path) -> str:
+    """A corpus file as a student hands it in: a variant completed with the reference's other
+    definitions, a broken file as it is."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from corpus import variant
+
+    from autograder.engine import pack
+
+    return (
+        variant(pack.get(PACK_NAME), path) if path.parent.name in ("correct", "wrong") else path.read_text()
+    )
+
+
 def make_class(n: int, seed: int, folder: Path) -> list[dict]:
-    """N submissions drawn deterministically from the corpus, in MIX shares, as student-NNN.py."""
+    """N submissions drawn deterministically from the corpus (.py files), in MIX shares, as
+    student-NNNN.py."""
     rng = random.Random(seed)
     drawn: list[tuple[str, Path]] = []
     for index, (category, share) in enumerate(MIX.items()):
@@ -154,9 +185,12 @@ def make_class(n: int, seed: int, folder: Path) -> list[dict]:
     rng.shuffle(drawn)
     folder.mkdir(parents=True)
     members = []
+    sources: dict[Path, str] = {}
     for number, (category, source) in enumerate(drawn, 1):
-        path = folder / f"student-{number:03d}.py"
-        path.write_text(source.read_text())
+        path = folder / f"student-{number:04d}.py"
+        if source not in sources:
+            sources[source] = source_of(source)
+        path.write_text(sources[source])
         members.append({"student": path.stem, "path": path, "category": category, "from": source.name})
     return members
 
@@ -207,7 +241,125 @@ def bench_ours(members: list[dict], workers: int, work: Path, env: dict) -> dict
     }
 
 
-# --- 2. nbgrader ---------------------------------------------------------------------------------
+# --- 2. the cluster ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_cluster(workers: int, logs: Path, env: dict) -> tuple[str, list[subprocess.Popen]]:
+    """A Dask scheduler and `workers` workers (one process, one thread each) on localhost, the stock
+    commands from this venv, each in a session of its own; returns once every worker has joined."""
+    from distributed import Client
+
+    logs.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    commands = [[PYTHON, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port)]]
+    commands += [
+        [PYTHON, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1"]
+        + ["--host", "127.0.0.1"]
+        for _ in range(workers)
+    ]
+    processes = []
+    for index, command in enumerate(commands):
+        log = (logs / f"{'scheduler' if index == 0 else f'worker-{index}'}.log").open("w")
+        processes.append(
+            subprocess.Popen(
+                [*command, "--no-dashboard"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+    try:
+        with Client(address, timeout=60, set_as_default=False) as client:
+            client.wait_for_workers(workers, timeout=300)
+    except BaseException:
+        stop_cluster(processes)
+        raise
+    return address, processes
+
+
+def stop_cluster(processes: list[subprocess.Popen]) -> None:
+    for process in reversed(processes):  # the workers (and their templates), then the scheduler
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        except ProcessLookupError:
+            pass
+
+
+def steady(results: Path) -> float:
+    """Seconds between results once grading runs: from the first result file written to the last,
+    over the results between (no start, no shutdown; it does not move with the start's noise)."""
+    times = sorted(p.stat().st_mtime for p in results.glob("student-*.json"))
+    return (times[-1] - times[0]) / (len(times) - 1)
+
+
+def bench_cluster(members: list[dict], large: list[dict], workers: int, work: Path, env: dict) -> dict:
+    """The local pool and the cluster, alternately, on W, N and LARGE submissions."""
+    address, processes = start_cluster(workers, work / "cluster-logs", env)
+    try:
+
+        def grade(paths: list[Path], results: Path, scheduler: str | None) -> Run:
+            command = [PYTHON, "-m", "autograder", "grade", *map(str, paths), "--results-dir", str(results)]
+            command += ["--no-progress", "--force"]
+            command += ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
+            return must(run(command, env=env), "grading on the cluster" if scheduler else "grading")
+
+        sizes = {"few": [m["path"] for m in members[:workers]], "n": [m["path"] for m in members]}
+        if large:
+            sizes["large"] = [m["path"] for m in large]
+        walls: dict[str, dict[str, float]] = {"local": {}, "cluster": {}}
+        for size, paths in sizes.items():
+            for mode, scheduler in (("local", None), ("cluster", address)):
+                print(f"  {mode}, {len(paths)} submissions ...", flush=True)
+                walls[mode][size] = grade(paths, work / f"{mode}-{size}", scheduler).seconds
+    finally:
+        stop_cluster(processes)
+    report: dict = {"workers": workers, "n": len(members), "large_n": len(large)}
+    for mode, wall in walls.items():
+        per = (wall["n"] - wall["few"]) / (len(members) - workers)
+        figures = {
+            "wall_few_s": wall["few"],
+            "wall_s": wall["n"],
+            "start_s": wall["few"] - workers * per,
+            "per_submission_s": per,
+            "steady_per_submission_s": steady(work / f"{mode}-n"),
+        }
+        if large:
+            figures["wall_large_s"] = wall["large"]
+            figures["per_submission_large_s"] = (wall["large"] - wall["few"]) / (len(large) - workers)
+            figures["steady_per_submission_large_s"] = steady(work / f"{mode}-large")
+        report[mode] = figures
+    report["ratio"] = report["cluster"]["per_submission_s"] / report["local"]["per_submission_s"]
+    if large:
+        report["ratio_large"] = (
+            report["cluster"]["per_submission_large_s"] / report["local"]["per_submission_large_s"]
+        )
+    same = 0
+    for member in members:
+        local, cluster = (
+            json.loads((work / f"{mode}-n" / f"{member['student']}.json").read_text())
+            for mode in ("local", "cluster")
+        )
+        same += [local["score"], local["extra_data"]["status"]] == [
+            cluster["score"],
+            cluster["extra_data"]["status"],
+        ]
+    report["same_scores_and_statuses"] = same
+    return report
+
+
+# --- 3. nbgrader ---------------------------------------------------------------------------------
 
 NBGRADER_CONFIG = """\
 c = get_config()  # noqa: F821
@@ -317,7 +469,7 @@ def _nbgrader_scores(course: Path, students: list[str]) -> dict[str, list[float]
         }
 
 
-# --- 3. naive pytest -----------------------------------------------------------------------------
+# --- 4. naive pytest -----------------------------------------------------------------------------
 
 
 def bench_pytest(members: list[dict], parallel: int, env: dict, expected: Path) -> dict:
@@ -357,11 +509,13 @@ def bench_pytest(members: list[dict], parallel: int, env: dict, expected: Path) 
     }
 
 
-# --- 4. the student's check, cold ----------------------------------------------------------------
+# --- 5. the student's check, cold ----------------------------------------------------------------
 
 
-def bench_check(repeats: int, env: dict) -> dict:
-    check = [PYTHON, "-m", "autograder", "check", str(CHECK_FILE), "--only", "prev_attn_detector"]
+def bench_check(repeats: int, work: Path, env: dict) -> dict:
+    check_file = work / CHECK_VARIANT.name
+    check_file.write_text(source_of(CHECK_VARIANT))
+    check = [PYTHON, "-m", "autograder", "check", str(check_file), "--only", "prev_attn_detector"]
     bare = [PYTHON, "-c", "import transformer_lens"]
     must(run(check, env=env), "check")  # warms the page cache for both
     checks, imports = [], []
@@ -391,6 +545,9 @@ def targets(report: dict) -> list[dict]:
     if nbgrader:
         ratio = ours["throughput_per_s"] / nbgrader["throughput_per_s"]
         rows.insert(1, ("throughput vs nbgrader autograde (x)", ratio, ">=", "throughput_vs_nbgrader"))
+    if cluster := report.get("cluster"):
+        name = "per-submission cost, cluster / local pool (x)"
+        rows.insert(1, (name, cluster["ratio"], "<=", "cluster_vs_local"))
     met = {"<=": float.__le__, "<": float.__lt__, ">=": float.__ge__}
     return [
         {"target": name, "measured": value, "goal": f"{op} {goal:g}", "met": met[op](value, goal)}
@@ -422,6 +579,33 @@ def table(report: dict) -> str:
          f"{ours['peak_rss_bytes'] / 2**30:.2f} GiB", ""),
     ]  # fmt: skip
     mine = ours["throughput_per_s"]
+    if cluster := report.get("cluster"):
+        local, remote, big = cluster["local"], cluster["cluster"], cluster["large_n"]
+        rows += [
+            (f"cluster ({workers} Dask workers) vs local pool, run alternately", "", ""),
+            ("  local pool: one-time start, per submission",
+             f"{local['start_s']:.1f} s, {local['per_submission_s']:.3f} s", ""),
+            ("  cluster: one-time start, per submission",
+             f"{remote['start_s']:.1f} s, {remote['per_submission_s']:.3f} s", f"{cluster['ratio']:.2f}x"),
+            (f"  wall time, {n} submissions: local, cluster",
+             f"{local['wall_s']:.1f} s, {remote['wall_s']:.1f} s", ""),
+            ("  steady state, between results: local, cluster",
+             f"{local['steady_per_submission_s']:.3f} s, {remote['steady_per_submission_s']:.3f} s",
+             f"{remote['steady_per_submission_s'] / local['steady_per_submission_s']:.2f}x"),
+            ("  same scores and statuses", f"{cluster['same_scores_and_statuses']}/{n}", ""),
+        ]  # fmt: skip
+        if big:
+            rows += [
+                (f"  wall time, {big} submissions: local, cluster",
+                 f"{local['wall_large_s']:.1f} s, {remote['wall_large_s']:.1f} s", ""),
+                (f"  per submission over {big}: local, cluster",
+                 f"{local['per_submission_large_s']:.3f} s, {remote['per_submission_large_s']:.3f} s",
+                 f"{cluster['ratio_large']:.2f}x"),
+                (f"  steady state over {big}: local, cluster",
+                 f"{local['steady_per_submission_large_s']:.3f} s, "
+                 f"{remote['steady_per_submission_large_s']:.3f} s",
+                 f"{remote['steady_per_submission_large_s'] / local['steady_per_submission_large_s']:.2f}x"),
+            ]  # fmt: skip
     if nb := report.get("nbgrader"):
         rows += [
             (f"nbgrader autograde: {nb['k']} notebooks", f"{nb['wall_k_s']:.1f} s", ""),
@@ -463,8 +647,16 @@ def main() -> int:
     )
     parser.add_argument("--n", type=int, default=100, help="submissions in the class (default 100)")
     parser.add_argument("--workers", type=int, default=2, help="our grader's workers (default 2)")
-    parser.add_argument("--nbgrader-n", type=int, default=10, help="notebooks nbgrader grades (0: skip)")
-    parser.add_argument("--pytest-n", type=int, default=10, help="submissions pytest checks (0: skip)")
+    parser.add_argument(
+        "--large-n", type=int, default=1000, help="the cluster phase's large class (default 1000; 0: none)"
+    )
+    parser.add_argument("--no-cluster", action="store_true", help="skip the cluster phase")
+    parser.add_argument(
+        "--nbgrader-n", type=int, default=0, help="notebooks nbgrader grades (default 0: skip; not ported)"
+    )
+    parser.add_argument(
+        "--pytest-n", type=int, default=0, help="submissions pytest checks (default 0: skip; not ported)"
+    )
     parser.add_argument("--check-repeats", type=int, default=3, help="timings of check and import")
     parser.add_argument("--seed", type=int, default=0, help="which class is drawn")
     parser.add_argument("--out", type=Path, default=BENCHMARKS / "results.json", help="the JSON report")
@@ -473,6 +665,8 @@ def main() -> int:
         parser.error("--n must be larger than --workers")
     if args.nbgrader_n == 1:
         parser.error("--nbgrader-n must be 0 (skip) or at least 2")
+    if args.large_n and args.large_n <= args.n:
+        parser.error("--large-n must be 0 (none) or larger than --n")
 
     with tempfile.TemporaryDirectory(prefix="induction-bench-") as temporary:
         work = Path(temporary)
@@ -487,7 +681,13 @@ def main() -> int:
                 "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
                 "python": platform.python_version(),
             },
-            "config": {"n": args.n, "workers": args.workers, "seed": args.seed, "left_out": sorted(LEFT_OUT)},
+            "config": {
+                "n": args.n,
+                "workers": args.workers,
+                "large_n": 0 if args.no_cluster else args.large_n,
+                "seed": args.seed,
+                "left_out": sorted(LEFT_OUT),
+            },
             "class": {"mix": mix_of(members), "files": {m["student"]: m["from"] for m in members}},
             "load_average": {},  # 1-minute load average before and after each phase
             # The share of the machine's CPU time that processes other than this benchmark's used
@@ -505,6 +705,9 @@ def main() -> int:
             report["other_cpu"][name] = other / ((time.perf_counter() - started) * (os.cpu_count() or 1))
 
         phase("ours", bench_ours, members, args.workers, work, env)
+        if not args.no_cluster:
+            large = make_class(args.large_n, args.seed, work / "class-large") if args.large_n else []
+            phase("cluster", bench_cluster, members, large, args.workers, work, env)
         expected = work / "expected.pt"
         if args.nbgrader_n or args.pytest_n:
             command = [PYTHON, str(BENCHMARKS / "naive_checks.py"), str(expected)]
@@ -513,7 +716,7 @@ def main() -> int:
             phase("nbgrader", bench_nbgrader, subset(members, args.nbgrader_n), args.n, work, env, expected)
         if args.pytest_n:
             phase("pytest", bench_pytest, subset(members, args.pytest_n), args.workers, env, expected)
-        phase("check", bench_check, args.check_repeats, env)
+        phase("check", bench_check, args.check_repeats, work, env)
         report["targets"] = targets(report)
 
     text = table(report)

@@ -59,7 +59,10 @@ class Grader:
         limits: Limits | None = None,
         require_isolation: bool = True,
         log_dir: Path | None = None,
+        expected: reference.Reference | None = None,
     ):
+        """`expected`: the reference's outputs, when they come from elsewhere (a cluster's client
+        sends them to its workers); by default they are loaded from the cache or run here."""
         self.pack = pack or packs.get()
         self.functions = functions or self.pack.names
         unknown = set(self.functions) - set(self.pack.names)
@@ -83,6 +86,7 @@ class Grader:
             "hidden": [str(p) for p in hidden_paths()],
         }
         self.templates: list[Template] = []
+        self.closed = False
         try:
             self.templates = [self._start(i) for i in range(workers)]
             for template in self.templates:
@@ -94,7 +98,7 @@ class Grader:
                     + "\n".join(f"  {name}: {why}" for name, why in self.protections_off.items())
                     + "\nRun on Linux with user namespaces and Landlock, or pass --allow-unsandboxed."
                 )
-            self.reference = reference.load_or_run(
+            self.reference = expected or reference.load_or_run(
                 self.templates[0], self.pack, self.inputs, list(self.pack.readable), public=secret is None
             )
             if self.pack.screen:
@@ -153,10 +157,13 @@ class Grader:
                 raw = run_submission(self.templates[worker], request, submission.data, self.request_tensors)
                 break
             except TemplateFailed:
-                if attempt:
+                if attempt or self.closed:  # closed: stopping (Ctrl-C), not a template to restart
                     raise
                 self.templates[worker].close()
                 self.templates[worker] = self._start(worker).ready()
+                if self.closed:  # closed while it started
+                    self.templates[worker].close()
+                    raise
         verdict = judge(raw, self.reference, self.pack, self.inputs, self.functions)
         output = raw.output
         if raw.output_dropped:
@@ -176,6 +183,7 @@ class Grader:
         )
 
     def close(self) -> None:
+        self.closed = True
         for template in self.templates:
             template.close()
         shutil.rmtree(self.workdir, ignore_errors=True)

@@ -102,19 +102,28 @@ def load_or_run(
 ) -> Reference:
     """The cached reference run for these inputs; else, for the public inputs, the expected values a
     release ships; else a new run (about a second), saved for next time."""
-    cached = cache_dir() / "reference" / key(pack, inputs, fixture_files)
-    for base in (cached, expected_path(pack) / "public") if public else (cached,):
-        reference = read(base)
-        if reference is not None and all(case.id in reference.outcomes for case in inputs.cases):
-            return reference
+    found = cached(pack, inputs, fixture_files, public)
+    if found is not None:
+        return found
     if not pack.solution.exists():
         raise ReferenceFailed(
             f"no expected values for {pack.name}: its reference solution ({pack.solution.name}) is not here, "
             "and neither are the expected values a release ships"
         )
     reference = run(template, pack, inputs)
-    write(reference, cached)
+    write(reference, cache_dir() / "reference" / key(pack, inputs, fixture_files))
     return reference
+
+
+def cached(pack: Pack, inputs: Inputs, fixture_files: list[Path], public: bool) -> Reference | None:
+    """The reference for these inputs if it is at hand (the cache, or a release's expected values
+    for the public inputs), without running anything; else None."""
+    own = cache_dir() / "reference" / key(pack, inputs, fixture_files)
+    for base in (own, expected_path(pack) / "public") if public else (own,):
+        reference = read(base)
+        if reference is not None and all(case.id in reference.outcomes for case in inputs.cases):
+            return reference
+    return None
 
 
 def read(base: Path) -> Reference | None:
@@ -122,18 +131,30 @@ def read(base: Path) -> Reference | None:
     if not (document_path.exists() and blob_path.exists()):
         return None
     try:
-        document = json.loads(document_path.read_text())
-        arrays = wire.blob_to_arrays(blob_path.read_bytes())
-        return Reference({case: _decode(outcome, arrays) for case, outcome in document["outcomes"].items()})
+        return loads(document_path.read_bytes(), blob_path.read_bytes())
     except (OSError, ValueError, KeyError, TypeError):
         return None  # a damaged cache file: run the reference again
 
 
 def write(reference: Reference, base: Path) -> None:
-    arrays = wire.Arrays()
+    document, blob = dumps(reference)
+    write_atomically(base.with_suffix(".safetensors"), blob)
+    write_atomically(base.with_suffix(".json"), document)
+
+
+def dumps(reference: Reference) -> tuple[bytes, bytes]:
+    """The reference as plain data: a JSON document and the safetensors bytes of its arrays (the
+    files `write` makes, and what a cluster's workers are sent). Also used for a result's raw values."""
+    arrays = wire.Arrays()  # the same cache's patterns recur across cases: each array once
     document = {"outcomes": {case: _encode(outcome, arrays) for case, outcome in reference.outcomes.items()}}
-    write_atomically(base.with_suffix(".safetensors"), wire.arrays_to_blob(arrays))
-    write_atomically(base.with_suffix(".json"), json.dumps(document).encode())
+    return json.dumps(document).encode(), wire.arrays_to_blob(arrays)
+
+
+def loads(document: bytes, blob: bytes) -> Reference:
+    """The inverse of `dumps`; raises ValueError (or KeyError, TypeError) on a damaged document."""
+    arrays = wire.blob_to_arrays(blob)
+    outcomes = json.loads(document)["outcomes"]
+    return Reference({case: _decode(outcome, arrays) for case, outcome in outcomes.items()})
 
 
 def run(template: Template, pack: Pack, inputs: Inputs) -> Reference:

@@ -138,7 +138,11 @@ class Result:
     @classmethod
     def read(cls, path: Path) -> Result:
         """A result written by `write` (for gradebooks and resumed batches)."""
-        document = json.loads(Path(path).read_text())
+        return cls.from_gradescope(json.loads(Path(path).read_text()), Path(path).stem)
+
+    @classmethod
+    def from_gradescope(cls, document: dict, student: str = "") -> Result:
+        """The inverse of `to_gradescope` (what a cluster's worker sends back)."""
         tests, details = [], {}
         for t in document["tests"]:
             if t.get("visibility") == "after_due_date" and t["name"].endswith(" (details)"):
@@ -157,7 +161,7 @@ class Result:
             test.details = details.get(test.name, "")
         extra = document.get("extra_data") or {}
         return cls(
-            extra.get("student", Path(path).stem),
+            extra.get("student", student),
             tests,
             extra.get("printed", document.get("output", "")),
             float(document.get("execution_time", 0.0)),
