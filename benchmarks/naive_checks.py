@@ -1,11 +1,12 @@
 """The checks of the two baselines, run in the student's own process, the traditional way.
 
 Both baselines (nbgrader's test cells, and one `pytest` process per submission) build the same
-inputs as the project's worker (`autograder.cases` + `autograder.inputs`: the same models, caches
-and seeds), call the student's functions in-process, and compare what comes back with expected
-values precomputed once from the reference solution (`python benchmarks/naive_checks.py OUT`).
+inputs as the project's worker (the induction-heads pack's public inputs, built by its fixtures:
+the same models, caches and seeds), call the student's functions in-process, and compare what comes
+back with expected values precomputed once from the reference solution
+(`python benchmarks/naive_checks.py OUT`).
 
-What they cover, for every one of the 60 cases of the project's grader:
+What they cover, for every case of the project's grader:
 - the four detectors: the list of heads, as a set, equals the reference's;
 - generate_repeated_tokens: the tensor equals the reference's (values, shape, dtype);
 - run_and_cache_model_repeated_tokens: tokens equal, logits and every layer's attention pattern
@@ -21,40 +22,36 @@ from pathlib import Path
 from typing import Any
 
 import torch as t
-from autograder.inputs import Inputs
 
-from autograder import cases, paths
+from autograder.engine import pack as packs
+from autograder.packs.induction_heads.cases import DETECTORS
+from autograder.transformer_lens.fixtures import Fixtures
 
+PACK = packs.get("induction_heads")
+INPUTS = PACK.inputs(None)
 Expected = dict[str, Any]  # case id -> the reference's return value (plain lists and tensors)
+Inputs = Fixtures
 
 
-def build_inputs() -> Inputs:
-    catalog, tensors = cases.catalog()
-    return Inputs(catalog, {name: t.from_numpy(array) for name, array in tensors.items()})
+def build_inputs() -> Fixtures:
+    return Fixtures(INPUTS.catalog, {name: t.from_numpy(array) for name, array in INPUTS.tensors.items()})
 
 
-def cases_of(function: str) -> list[cases.Case]:
-    return [case for case in cases.all_cases() if case.function == function]
+def cases_of(function: str) -> list:
+    return INPUTS.of(function)
 
 
-def call(function, case: cases.Case, inputs: Inputs) -> Any:
+def call(function, case, inputs: Fixtures) -> Any:
     """Calls `function` on the case's inputs, seeded as the project's worker seeds it."""
-    inputs.restore_models()
-    args = []
-    for spec in case.args:
-        if "model" in spec:
-            args.append(inputs.models[spec["model"]])
-        elif "cache" in spec:
-            args.append(inputs.fresh_cache(spec["cache"]))
-        else:
-            args.append(spec["value"])
+    inputs.restore()
+    args = [inputs.build(spec) for spec in case.args]
     t.default_generator.manual_seed(case.seed)
     return function(*args)
 
 
 def plain(function: str, value: Any) -> Any:
     """A return value as what is compared: heads as a sorted list, tensors as tensors."""
-    if function in cases.DETECTORS:
+    if function in DETECTORS:
         return sorted(value)
     if function == "run_and_cache_model_repeated_tokens":
         tokens, logits, cache = value
@@ -64,7 +61,7 @@ def plain(function: str, value: Any) -> Any:
 
 
 def same(function: str, got: Any, expected: Any) -> bool:
-    if function in cases.DETECTORS:
+    if function in DETECTORS:
         return isinstance(got, list) and sorted(got) == expected
     if function == "generate_repeated_tokens":
         return isinstance(got, t.Tensor) and got.dtype == expected.dtype and t.equal(got, expected)
@@ -99,10 +96,9 @@ def compute_expected(out: Path) -> None:
     """Runs the reference solution on every case and saves what it returned."""
     inputs = build_inputs()
     namespace: dict[str, Any] = {"__name__": "reference"}  # not __main__: its demo code stays off
-    exec(compile(paths.SOLUTION.read_text(), str(paths.SOLUTION), "exec"), namespace)
+    exec(compile(PACK.solution.read_text(), str(PACK.solution), "exec"), namespace)
     expected = {
-        case.id: plain(case.function, call(namespace[case.function], case, inputs))
-        for case in cases.all_cases()
+        case.id: plain(case.function, call(namespace[case.function], case, inputs)) for case in INPUTS.cases
     }
     t.save(expected, out)
 

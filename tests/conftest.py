@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The suite runs in two processes at once (pytest-xdist, see pyproject.toml): torch's thread pools,
+# in them and in every process they start, would otherwise fight over the same cores.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).parent))  # tests/corpus.py
 
 from corpus import SUBMISSIONS, reference_source  # noqa: E402

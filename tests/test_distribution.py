@@ -75,12 +75,16 @@ def release(tmp_path_factory):
 def test_the_release_holds_no_line_of_any_reference(release):
     for name in ("solutions", "nbgrader", "tests", "benchmarks"):
         assert not (release / name).exists()
-    secret = set()
-    for pack in packs.packs().values():
-        for block in re.findall(
-            r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", pack.solution.read_text(), re.S
-        ):
-            secret |= {line.strip() for line in block.splitlines() if len(line.strip()) > 30}
+    block = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+    solutions = [pack.solution.read_text() for pack in packs.packs().values()]
+    public = {line.strip() for text in solutions for line in block.sub("", text).splitlines()}
+    secret = {
+        line.strip()
+        for text in solutions
+        for found in block.findall(text)
+        for line in found.splitlines()
+        if len(line.strip()) > 30 and line.strip() not in public
+    }
     texts = [
         p.read_text(errors="replace")
         for p in release.rglob("*")
@@ -92,6 +96,20 @@ def test_the_release_holds_no_line_of_any_reference(release):
     ).exists()
     assert "report/" in (release / ".gitignore").read_text()
     assert "[dev]" not in (release / "setup.sh").read_text()
+
+
+def test_a_release_that_would_hold_a_line_of_the_reference_is_refused(tmp_path):
+    from autograder.integrations import release
+
+    solution = PACK.solution.read_text()
+    body = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", solution, re.S)[1]
+    leaked = next(line.strip() for line in body.splitlines() if len(line.strip()) > 30)
+    out = tmp_path / "students"
+    out.mkdir()
+    (out / "notes.md").write_text(f"a hint: {leaked}\n")
+    with pytest.raises(release.ReleaseError, match="notes.md holds a line of the reference"):
+        release._refuse_reference(PACK, out)
+    assert not out.exists()  # nothing half-written is left to hand out
 
 
 @pytest.mark.slow

@@ -161,3 +161,49 @@ def test_a_name_that_is_neither_defined_nor_given_is_explained(grader, solution_
     output = next(t.output for t in grade_source(grader, source).tests if t.function == "prev_attn_detector")
     assert "'heads_of' is neither defined in your file nor given" in output
     assert "the notebook globals model, cfg, device, seq_len" in output
+
+
+def _lookup_table_submission(grader, solution_source) -> str:
+    """Detectors that answer from a table harvested from `check`'s feedback on the public inputs,
+    keyed by each input's shapes and sum of squares, with no detection logic at all."""
+    table = {}
+    for case in grader.inputs.cases:
+        if case.function in DETECTORS:
+            layers = checks.patterns_of(grader.reference.outcomes[case.id])
+            first = layers[0]
+            key = (len(layers), first.shape[0], first.shape[-1], round(float((first**2).sum()), 2))
+            table[f"{case.function}:{key}"] = sorted(grader.reference.outcomes[case.id]["value"])
+    lines = [
+        solution_source,
+        f"\nTABLE = {table!r}\n",
+        "def _key(cache):",
+        "    first = cache['pattern', 0]",
+        "    n = cache.model.cfg.n_layers",
+        "    return (n, first.shape[0], first.shape[-1], round(float((first**2).sum()), 2))",
+    ]
+    for function in DETECTORS:
+        lines += [
+            f"def {function}(cache):",
+            f"    return TABLE.get('{function}:' + str(_key(cache)), ['0.0'])",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_table_harvested_from_check_earns_little_on_secret_inputs(graders, grader, solution_source):
+    from autograder.engine.grader import Grader
+
+    source = _lookup_table_submission(grader, solution_source)
+    public = grade_source(grader, source).by_function()
+    assert sum(public[f][0] for f in DETECTORS) == 60  # on check's own inputs, the table is right
+    with Grader(grader.pack, secret="the course's secret", workers=1) as secret_grader:
+        first = grade_source(secret_grader, source)
+        again = grade_source(secret_grader, source)
+        honest = grade_source(secret_grader, solution_source)
+    assert sum(first.by_function()[f][0] for f in DETECTORS) <= 12
+    assert honest.score == 100
+    assert [(t.name, t.score, t.output) for t in first.tests] == [
+        (t.name, t.score, t.output) for t in again.tests
+    ]
+    failed = [t for t in first.tests if not t.passed and t.function in DETECTORS]
+    assert failed and all("expected [" not in t.output for t in failed)  # no expected answer given away
+    assert any(t.details for t in failed)  # shown after the due date

@@ -161,6 +161,9 @@ class Unit:
         self.program: programs.Program | None = None
         self.own_files: set[str] = set()
         self.skip = set(request.get("skip", []))
+        self.names = [task["function"] for task in request["functions"]] + [
+            name for task in request["functions"] for name in task.get("stand_ins", {})
+        ]
         import autograder
 
         autograder._grading = True  # a submission's own check() calls do nothing here
@@ -207,11 +210,17 @@ class Unit:
             skip=self.skip,
             seconds=self.request.get("statement_seconds", STATEMENT_SECONDS),
             record=record,
-            on_statement=lambda statement: self.send(
-                {"event": "statement", "index": statement.index, "where": programs.where(statement)}
-            ),
+            # The first run tells the judge each statement as it starts (one that hangs is skipped
+            # on the next try); later runs are the same statements, already timed.
+            on_statement=(
+                lambda statement: self.send(
+                    {"event": "statement", "index": statement.index, "where": programs.where(statement)}
+                )
+            )
+            if record
+            else None,
         )
-        report = {"event": "imported", "function": name, "functions": signatures(namespace)}
+        report = {"event": "imported", "function": name, "functions": signatures(namespace, self.names)}
         report["seconds"] = time.perf_counter() - start
         if record:
             report |= {
@@ -269,20 +278,22 @@ class Unit:
                 stand_ins[name] = stand_in
 
 
-def signatures(namespace: dict) -> dict[str, list | None]:
-    """Parameter names and defaults of the namespace's functions (None where there is no signature)."""
+def signatures(namespace: dict, names: list[str]) -> dict[str, list | None]:
+    """Parameter names and defaults of the exercise functions the namespace defines (None where one
+    has no signature)."""
     found = {}
-    for name, value in list(namespace.items())[:5000]:
-        if callable(value) and isinstance(name, str) and not name.startswith("_"):
+    for name in dict.fromkeys(names):
+        value = namespace.get(name)
+        if callable(value):
             try:
-                found[name[:200]] = [
+                found[name] = [
                     [p.name, p.default if _plain(p.default) else repr(p.default)[:200]]
                     if p.default is not inspect.Parameter.empty
                     else [p.name]
                     for p in list(inspect.signature(value).parameters.values())[:50]
                 ]
             except Exception:
-                found[name[:200]] = None
+                found[name] = None
     return found
 
 

@@ -6,11 +6,11 @@ Unix socket FD. Its life:
 1. enter new user and network namespaces (before any thread exists, which unshare requires);
 2. read its settings (the pack's fixtures and what the worker may read), import torch and what
    the pack preloads, build the fixtures;
-3. for each unit request, fork: the child S makes new PID, IPC and mount namespaces (a tmpfs of
-   its own for scratch) and forks the worker W, init of the PID namespace. W confines itself
+3. for each unit request, fork the worker W straight into new PID, IPC and mount namespaces (it is
+   init of its PID namespace, and mounts a tmpfs of its own for scratch). W confines itself
    (sandbox.py), runs the submission and the unit (worker.py), writing results to one pipe and
-   its output to another, both owned by the judge. When W ends, or when the judge asks for a kill
-   (S dies, and W with it), every process in the namespace dies.
+   its output to another, both owned by the judge. When W ends, or when the judge asks for a kill,
+   every process in its namespace dies.
 
 The template never runs a submission, never sees an expected value, and forks a fresh worker for
 each unit, so no state passes from one submission to the next.
@@ -71,6 +71,7 @@ def main() -> None:
     readable = sandbox.readable_paths(
         [Path(p) for p in settings["readable"]], [Path(p) for p in settings["hidden"]]
     )
+    sandbox.use_huge_pages()  # last: what stays in memory for every worker is all there now
     channel.send({"event": "ready", "off": off})
 
     while True:
@@ -85,13 +86,21 @@ def main() -> None:
         scratch = Path(tempfile.mkdtemp(prefix="unit-", dir=settings["workdir"]))
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        if settings["sandbox"]:
+            pid, unit_off = sandbox.fork_into_unit_namespaces()
+        else:
+            pid, unit_off = os.fork(), {name: "switched off" for name in ("processes", "ipc", "disk")}
         if pid == 0:
+            code = 0
             try:
                 channel.sock.close()
-                supervise(request, fds, fixtures, tensors, settings, readable, dict(off), scratch)
-            finally:
-                os._exit(70)
+                run_worker(request, fds, fixtures, tensors, settings, readable, off | unit_off, scratch)
+            except BaseException:  # a fault of the grader's: its traceback goes to the output, for the log
+                import traceback
+
+                traceback.print_exc()
+                code = 71
+            os._exit(code)
         for fd in fds:
             os.close(fd)
         status = wait(channel, pid)
@@ -125,8 +134,8 @@ def exit_now() -> None:
 
 
 def wait(channel: wire.Channel, pid: int) -> int:
-    """Waits for the unit's process S, killing it if the judge asks; returns its exit status."""
-    # A pidfd wakes us the moment S ends; without one (not Linux), poll for it every 20 ms.
+    """Waits for the unit's worker, killing it if the judge asks; returns its exit status."""
+    # A pidfd wakes us the moment it ends; without one (not Linux), poll for it every 20 ms.
     pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
     try:
         while True:
@@ -151,45 +160,18 @@ def wait(channel: wire.Channel, pid: int) -> int:
             os.close(pidfd)
 
 
-def supervise(
-    request: dict, fds: list[int], fixtures, tensors, settings: dict, readable, off: dict, scratch: Path
-) -> None:
-    """Process S: makes the unit's namespaces and its scratch (a tmpfs of its own), forks the worker
-    into them, and passes on how it ended."""
-    sandbox.die_with_parent()
-    os.setsid()  # the judge's terminal signals (Ctrl-C) are for the judge, which cleans up
-    if settings["sandbox"]:
-        off.update(sandbox.enter_unit_namespaces(scratch, settings["limits"]["scratch_bytes"]))
-    else:
-        off.update({name: "switched off" for name in ("processes", "ipc", "disk")})
-    supervisor = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            run_worker(request, fds, fixtures, tensors, settings, readable, off, scratch, supervisor)
-        except BaseException:  # a fault of the grader's: its traceback goes to the output, for the log
-            import traceback
-
-            traceback.print_exc()
-            code = 71
-        os._exit(code)
-    for fd in fds:
-        os.close(fd)
-    _, status = os.waitpid(pid, 0)
-    code = os.waitstatus_to_exitcode(status)
-    os._exit(code if code >= 0 else 128 - code)
-
-
-def run_worker(
-    request, fds, fixtures, tensors, settings, readable, off, scratch: Path, supervisor: int
-) -> None:
-    """Process W: confine, then run the unit."""
+def run_worker(request, fds, fixtures, tensors, settings, readable, off, scratch: Path) -> None:
+    """Process W: its scratch, its confinement, then the unit."""
     from autograder.engine import worker
 
     sandbox.die_with_parent()
-    if os.getppid() not in (0, supervisor):  # 0: our parent is outside our PID namespace
+    os.setsid()  # the judge's terminal signals (Ctrl-C) are for the judge, which cleans up
+    if os.getppid() != 0 and "processes" not in off:  # 0: our parent is outside our PID namespace
         os._exit(72)
+    if "disk" not in off:
+        reason = sandbox.mount_scratch(scratch, settings["limits"]["scratch_bytes"])
+        if reason:
+            off["disk"] = reason
     result_fd, output_fd = fds
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)

@@ -82,11 +82,20 @@ def permute_heads(model: HookedTransformer, orders: list[list[int]]) -> None:
 
 
 def fingerprint(model: HookedTransformer) -> tuple:
-    """Changes whenever a parameter, buffer, hook or config value of the model does (the config is
-    compared live: keep a deep copy of a fingerprint to compare later ones with)."""
-    tensors = [*model.parameters(), *model.buffers()]
-    hooks = sum(len(h._forward_hooks) + len(h._backward_hooks) for h in model.hook_dict.values())
-    return tuple((x.data_ptr(), x._version) for x in tensors), hooks, vars(model.cfg)
+    """Changes whenever a module, parameter, buffer, hook or config value of the model does (the
+    config is compared live: keep a deep copy of a fingerprint to compare later ones with). One walk
+    over the modules: it runs after every function of every submission."""
+    entries = []
+    for module in model.modules():
+        entries.append(id(module))
+        entries += [
+            (x.data_ptr(), x._version) if x is not None else None for x in module._parameters.values()
+        ]
+        entries += [(x.data_ptr(), x._version) if x is not None else None for x in module._buffers.values()]
+        entries.append(
+            len(module._forward_hooks) + len(module._forward_pre_hooks) + len(module._backward_hooks)
+        )
+    return tuple(entries), vars(model.cfg)
 
 
 def str_tokens(model: HookedTransformer, tokens: t.Tensor) -> list[str]:

@@ -1,7 +1,7 @@
 """The models the exercises run on.
 
-- "default": the project's own small 2-layer attention-only model, shipped in `autograder/data/`,
-  loads offline in well under a second.
+- "default": the project's own small 2-layer attention-only model, shipped in
+  `autograder/transformer_lens/data/`, loads offline in well under a second.
 - "arena": the seed notebook's model (attn_only_2L_half.pth), downloaded on first use.
 """
 
@@ -33,7 +33,8 @@ def load_model(name: str = "default", *, device: str = "cpu", **options) -> Hook
 
 
 def load_default_model(device: str = "cpu", model_dir: Path = DEFAULT_MODEL_DIR) -> HookedTransformer:
-    """Returns the model saved in `model_dir` (made by `python -m autograder.train`), in eval mode.
+    """Returns the model saved in `model_dir` (made by `python -m autograder.transformer_lens.train`),
+    in eval mode.
 
     Reads only local files: config.json, model.safetensors and the tokenizer files.
     """

@@ -1,8 +1,8 @@
-"""Trains the embedded default model: `python -m autograder.train [--out DIR] [--seed N]`.
+"""Trains the embedded default model: `python -m autograder.transformer_lens.train [--out DIR]`.
 
 A 2-layer attention-only transformer with exactly TransformerLens's parametrisation (shortformer
 positions, no LayerNorm), trained by a small pure-torch forward (several times faster than
-HookedTransformer's on CPU) on the data of `autograder.train_data`, in three stages:
+HookedTransformer's on CPU) on the data of `train_data.py`, in three stages:
 
 1. 32-token rows of random tokens with repeated spans only. The induction circuit (a previous-token
    head in layer 0, induction heads in layer 1) forms here, after ~1,100-1,400 steps; current- and
@@ -314,10 +314,11 @@ def main() -> None:
     parser.add_argument("--d-model", type=int, default=64)
     parser.add_argument("--d-head", type=int, default=16)
     parser.add_argument("--vocab", type=int, default=1024, help="tokenizer vocabulary size")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (the shipped model: 2)")
     args = parser.parse_args()
 
     t0 = time.time()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)  # else some CPU kernels vary in the last bits between runs
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
