@@ -126,6 +126,7 @@ def test_training_json_matches_the_shipped_model(report):
     assert summary["total_seconds"] < 600
 
 
+@pytest.mark.slow
 def test_short_training_run_meets_the_requirements(tmp_path):
     """The training script, shortened (about 90 s on 2 idle cores, 200 s on one, which it gets
     while the rest of the suite runs on the other): its model meets every requirement.
