@@ -6,11 +6,11 @@ Where each one is switched on (see `zygote.py`):
   no network at all, not even the host's loopback, and no capability outside the namespace even
   when the grader runs as root;
 - PID, IPC and mount namespaces per unit of work (the worker is cloned into them): it is init of its
-  PID namespace, so when
-  it ends the kernel kills every process it started, double-forked daemons included (on Linux 6.14+
-  the namespace's own pid_max also caps its processes and threads); System V shared memory,
-  semaphores and message queues are its own and vanish with it; and its scratch directory is a
-  size-limited tmpfs of its own, so one submission filling its disk costs no other anything;
+  PID namespace, so when it ends the kernel kills every process it started, double-forked daemons
+  included (on Linux 6.14+ the namespace's own pid_max also caps its processes and threads); System
+  V shared memory, semaphores and message queues are its own and vanish with it; and its scratch
+  directory is a size-limited tmpfs of its own, so one submission filling its disk costs no other
+  anything;
 - in the worker itself: a kill-on-parent-death signal, resource limits (address space, CPU time,
   file size, no core dumps), a Landlock ruleset (`landlock.py`): it reads the Python installation
   and its packages and the fixtures its exercise declares, and writes only its scratch directory;
@@ -104,7 +104,8 @@ def enter_user_and_network_namespaces() -> str | None:
 
 UNIT_NAMESPACES = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNS
 SIGCHLD = 17
-CLONE_NUMBERS = {"x86_64": 56, "aarch64": 220, "riscv64": 220, "ppc64le": 120, "s390x": 120}  # clone(2)
+# clone(2)'s number where its first argument is the flags (s390x swaps the first two: os.fork there)
+CLONE_NUMBERS = {"x86_64": 56, "aarch64": 220, "riscv64": 220, "ppc64le": 120}
 SYS_CLONE = CLONE_NUMBERS.get(platform.machine())
 
 
