@@ -30,7 +30,6 @@ from autograder.transformer_lens.fixtures import Fixtures
 PACK = packs.get("induction_heads")
 INPUTS = PACK.inputs(None)
 Expected = dict[str, Any]  # case id -> the reference's return value (plain lists and tensors)
-Inputs = Fixtures
 
 
 def build_inputs() -> Fixtures:
@@ -80,7 +79,7 @@ def same(function: str, got: Any, expected: Any) -> bool:
     )
 
 
-def check_function(namespace: dict, function: str, inputs: Inputs, expected: Expected) -> None:
+def check_function(namespace: dict, function: str, inputs: Fixtures, expected: Expected) -> None:
     """Fails (AssertionError) unless `namespace[function]` matches the reference on every case."""
     assert callable(namespace.get(function)), f"{function} is not defined"
     for case in cases_of(function):

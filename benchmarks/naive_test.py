@@ -14,7 +14,7 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def setup() -> tuple[dict, naive_checks.Inputs, naive_checks.Expected]:
+def setup() -> tuple[dict, naive_checks.Fixtures, naive_checks.Expected]:
     spec = importlib.util.spec_from_file_location("submission", os.environ["SUBMISSION"])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # a submission that does not import fails every test
