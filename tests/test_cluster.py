@@ -225,7 +225,7 @@ def test_a_worker_that_cannot_isolate_refuses_the_batch_with_the_reason(tmp_path
                 [from_source("alice", "x = 1\n")],
                 tmp_path / "results",
                 PACK,
-                scheduler=local.scheduler_address,
+                pool=cluster.dask_pool(local.scheduler_address),
                 progress=False,
             )
     message = str(refused.value)

@@ -6,7 +6,8 @@ submissions without a current result are graded (`force` regrades all). The grad
 are rebuilt at the end of every run, an interrupted one included, from the results present.
 
 Where the submissions are graded is a pool: by default the local one (a grading thread per worker
-template on this machine); with a scheduler's address, a Dask cluster (`integrations/cluster.py`).
+template on this machine); or one the caller hands in (`Pool`), such as a Dask cluster's
+(`integrations/cluster.py`), which the engine does not know of.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from autograder.engine.grader import Grader
 from autograder.engine.pack import Pack
@@ -29,6 +32,31 @@ from autograder.output.results import Result
 LOG = "grading.log"
 GRADEBOOK = "gradebook.csv"
 TEST_GRADEBOOK = "tests.csv"
+
+Finish = Callable[[Submission, Result, object], None]  # writes one result (the object: its grader)
+Failed = Callable[[Submission, BaseException], None]  # logs a fault of the grader
+Advance = Callable[[str, "Result | None"], None]  # moves the progress bar on by one student
+
+
+class Pool(Protocol):
+    """Grades `todo` somewhere other than this machine's templates, calling `finish` (or `failed`),
+    then `advance` and `on_result`, for each submission as its result arrives."""
+
+    def __call__(
+        self,
+        todo: list[Submission],
+        pack: Pack,
+        *,
+        secret: str | None,
+        functions: list[str] | None,
+        limits: Limits | None,
+        require_isolation: bool,
+        html_dir: Path | None,
+        finish: Finish,
+        failed: Failed,
+        advance: Advance,
+        on_result: Callable[[Result], None] | None,
+    ) -> None: ...
 
 
 @dataclass
@@ -67,7 +95,7 @@ def grade_submissions(
     progress: bool = True,
     html_dir: Path | None = None,
     limits: Limits | None = None,
-    scheduler: str | None = None,
+    pool: Pool | None = None,
     on_result=None,
 ) -> Batch:
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -111,11 +139,8 @@ def grade_submissions(
     grader = None
     try:
         with _interruptible(), _progress(progress, len(todo)) as advance:
-            if todo and scheduler:
-                from autograder.integrations.cluster import grade_on_cluster
-
-                grade_on_cluster(
-                    scheduler,
+            if todo and pool:
+                pool(
                     todo,
                     pack,
                     secret=secret,

@@ -1,4 +1,5 @@
-"""Files: where the project lives, the cache, atomic writes, and reading what students hand in.
+"""Files: where the project lives, the cache, and reading what students hand in (atomic writes are
+`output.atomic`'s).
 
 A submission's files are read as regular files only: never through a symbolic link that leaves the
 submission's folder, never a device or a FIFO, and never more than a limit (checked before reading).
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the repository (or the release folder)
@@ -22,22 +22,6 @@ def cache_dir() -> Path:
         return Path(os.environ[CACHE_ENV]).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "induction-grader"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Writes via a temporary file and a rename, so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 class Unreadable(ValueError):

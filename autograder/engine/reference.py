@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.engine import wire
-from autograder.engine.files import cache_dir, write_atomically
+from autograder.engine.files import cache_dir
 from autograder.engine.pack import Inputs, Pack
 from autograder.engine.runner import Template, run_submission
+from autograder.output.atomic import write_atomically
 
 ENGINE = Path(__file__).parent
 WORKER_SOURCES = ("worker.py", "program.py", "fixtures.py", "wire.py", "zygote.py")

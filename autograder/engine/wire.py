@@ -5,7 +5,8 @@ JSON document, then an optional safetensors blob holding the tensors the JSON re
 (`{"type": "tensor", "ref": "t0", ...}`). Both parsers (json, safetensors) only ever build plain
 values, so a message from a hostile worker can at worst be malformed or large, which the reader
 reports as such: sizes are checked before anything is parsed, and decoding counts what it builds.
-Every string that comes back is cleaned (`clean`): no control characters, no lone surrogates.
+Every string that comes back is cleaned (`output.text.clean`): no control characters, no lone
+surrogates.
 
 This module imports neither torch nor numpy at the top: the worker encodes torch tensors, the judge
 decodes into numpy arrays, and each side imports only what it uses.
@@ -14,30 +15,20 @@ decodes into numpy arrays, and each side imports only what it uses.
 from __future__ import annotations
 
 import json
-import re
 import struct
 from typing import Any
+
+from autograder.output.text import clean  # also `wire.clean`, where frames are read
 
 HEADER = struct.Struct(">II")
 MAX_JSON_BYTES = 4 << 20  # per frame from a worker; the worker's own caps keep honest frames far below
 MAX_BLOB_BYTES = 64 << 20
 MAX_NODES = 100_000  # values decoded per document
 MAX_DEPTH = 64
-# Control characters (but newline and tab), DEL, C1 controls and bidirectional overrides: they could
-# rewrite a terminal, break XML, or make a line read other than it is.
-CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class WireError(ValueError):
     """A frame that is not well formed, or too large."""
-
-
-def clean(text: str) -> str:
-    """Text safe to store and show anywhere: lone surrogates replaced, control characters escaped."""
-    if not isinstance(text, str):
-        text = str(text)
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text)
 
 
 def pack(document: Any, blob: bytes = b"") -> bytes:

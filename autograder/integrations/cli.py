@@ -1,8 +1,8 @@
 """Command line: `python -m autograder COMMAND ...` (also installed as `autograder`); see README.md.
 
-Exit status: 0 done (and every test passed, for `check`); 1 tests failed or a score was below
-`--fail-under`; 2 bad arguments or input, with a one-line error; 3 some submission could not be
-graded (a fault of the grader: see grading.log); 130 interrupted.
+Each command is a pair of small functions: one declares its flags, one runs it and returns the exit
+status (see `arguments.py`: 0 done, 1 tests failed, 2 bad input, 3 not graded, 130 interrupted).
+A new command is one more pair and one line in COMMANDS.
 """
 
 from __future__ import annotations
@@ -10,27 +10,43 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-OK, FAILED, USAGE, NOT_GRADED, INTERRUPTED = 0, 1, 2, 3, 130
+from autograder.integrations.arguments import (
+    FAILED,
+    INTERRUPTED,
+    OK,
+    USAGE,
+    UsageError,
+    add_limits,
+    check_defaults,
+    functions_of,
+    limits,
+    pack_of,
+    secret_of,
+)
 
 
-class UsageError(ValueError):
-    """Bad arguments or input: said in one line, exit status 2."""
+@dataclass(frozen=True)
+class Command:
+    help: str
+    flags: Callable[[argparse.ArgumentParser], None]  # adds the command's own flags
+    run: Callable[[argparse.Namespace], int]  # the exit status
 
 
 def main(argv: list[str] | None = None) -> int:
     from autograder.integrations import config
 
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         settings = config.load(args.config)
         for key, value in settings.items():  # the course's settings, where no flag was given
             if getattr(args, key, None) is None and key in vars(args):
                 setattr(args, key, Path(value) if key in config.PATHS else value)
-        _defaults(args)
-        return COMMANDS[args.command](args)
+        check_defaults(args)
+        return COMMANDS[args.command].run(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
@@ -42,15 +58,16 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The command line: the flags every command takes, then each command's own."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         release = version("induction-grader")
     except PackageNotFoundError:
         release = "unknown"
-    parser = argparse.ArgumentParser(prog="autograder", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--version", action="version", version=f"autograder {release}")
+    top = argparse.ArgumentParser(prog="autograder", description=__doc__.split("\n\n")[0])
+    top.add_argument("--version", action="version", version=f"autograder {release}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE", help="the course's settings (default: ./autograder.toml)")
     common.add_argument(
@@ -60,166 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--exercise", metavar="NAME", help="the exercise (pack) to grade with; see `exercises`"
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    demo = commands.add_parser(
-        "demo",
-        parents=[common],
-        help="the exercise's report on a model, then grade the reference and the stubs",
-    )
-    demo.add_argument("--model", default="default", help="default (embedded) or arena (downloaded)")
-
-    check = commands.add_parser(
-        "check", parents=[common], help="check your own work: a .py file or a notebook"
-    )
-    check.add_argument("file", nargs="?", type=Path, help="default: exercises/NAME.py or NAME.py here")
-    check.add_argument(
-        "--only", action="append", metavar="FUNCTION", help="check only this function (repeatable)"
-    )
-    check.add_argument(
-        "--summary", type=Path, metavar="FILE", help="also append a Markdown summary here (CI)"
-    )
-    _limits(check)
-
-    grade = commands.add_parser(
-        "grade", parents=[common], help="grade submissions: files, or folders of them"
-    )
-    grade.add_argument("submissions", nargs="+", type=Path)
-    grade.add_argument(
-        "--results-dir", type=Path, help="write DIR/<student>.json, gradebook.csv and grading.log"
-    )
-    grade.add_argument("--results", type=Path, help="write one submission's Gradescope results.json here")
-    grade.add_argument("--workers", type=int, help="parallel workers (default: the number of cores)")
-    grade.add_argument("--force", action="store_true", help="regrade submissions that already have a result")
-    grade.add_argument("--junit", type=Path, help="also write JUnit XML here")
-    grade.add_argument(
-        "--html", type=Path, metavar="DIR", help="also write DIR/<student>.html and DIR/index.html"
-    )
-    grade.add_argument(
-        "--fail-under", type=float, metavar="SCORE", help="exit with status 1 if any score is below SCORE"
-    )
-    grade.add_argument("--secret", help="draw the graded inputs from this secret (also $AUTOGRADER_SECRET)")
-    grade.add_argument("--secret-file", type=Path, help="the secret, read from a file")
-    grade.add_argument(
-        "--scheduler", metavar="ADDRESS", help="grade on this Dask scheduler (tcp://host:8786)"
-    )
-    grade.add_argument(
-        "--summary", type=Path, metavar="FILE", help="also append a Markdown summary here (CI)"
-    )
-    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
-    grade.add_argument(
-        "--only", action="append", metavar="FUNCTION", help="grade only this function (repeatable)"
-    )
-    _limits(grade)
-
-    course = commands.add_parser(
-        "nbgrader", parents=[common], help="autograde an nbgrader course's submissions in the sandbox"
-    )
-    course.add_argument(
-        "course_dir", type=Path, metavar="COURSE_DIR", help="the folder of nbgrader_config.py"
-    )
-    course.add_argument("assignment", metavar="ASSIGNMENT")
-    course.add_argument("--workers", type=int, help="parallel workers (default: the number of cores)")
-    course.add_argument("--force", action="store_true", help="regrade submissions already autograded")
-    course.add_argument("--secret", help="draw the graded inputs from this secret")
-    course.add_argument("--secret-file", type=Path, help="the secret, read from a file")
-    _limits(course)
-
-    commands.add_parser("exercises", parents=[common], help="list the installed exercises")
-    build = commands.add_parser(
-        "build", parents=[common], help="write an exercise's student files from its source"
-    )
-    build.add_argument("--all", action="store_true", help="every installed exercise")
-
-    release = commands.add_parser("release", parents=[common], help="write the folder students receive")
-    release.add_argument("out", type=Path, metavar="DIR")
-
-    bundle = commands.add_parser("gradescope-zip", parents=[common], help="write a Gradescope autograder zip")
-    bundle.add_argument("out", type=Path, metavar="OUT.zip")
-    bundle.add_argument("--secret", help="the secret the graded inputs are drawn from")
-    bundle.add_argument("--secret-file", type=Path, help="the secret, read from a file")
-
-    new = commands.add_parser(
-        "new-exercise", parents=[common], help="write a new exercise pack, as a package"
-    )
-    new.add_argument("name", metavar="NAME")
-    new.add_argument("out", type=Path, metavar="DIR")
-    return parser
-
-
-def _limits(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--allow-unsandboxed",
-        action="store_true",
-        default=None,
-        help="grade even where some isolation mechanism is unavailable (it says which)",
-    )
-    parser.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="time limit of each call (default 10)"
-    )
-    parser.add_argument("--memory", type=float, metavar="GIB", help="memory a submission may use (default 4)")
-
-
-def _defaults(args) -> None:
-    """Checks the arguments before any work starts: each problem in one line."""
-    if getattr(args, "workers", None) is None and hasattr(args, "workers"):
-        args.workers = os.cpu_count() or 1
-    if getattr(args, "workers", 1) is not None and getattr(args, "workers", 1) < 1:
-        raise UsageError(f"--workers {args.workers}: give at least 1")
-    for name, default in (("timeout", 10.0), ("memory", 4.0)):
-        if hasattr(args, name):
-            value = getattr(args, name)
-            if value is None:
-                setattr(args, name, default)
-            elif value <= 0:
-                raise UsageError(f"--{name} {value:g}: give a positive number")
-    if getattr(args, "fail_under", None) is not None and args.fail_under < 0:
-        raise UsageError(f"--fail-under {args.fail_under:g}: give a score between 0 and the maximum")
-    if getattr(args, "quiet", False) and getattr(args, "verbose", False):
-        raise UsageError("-q and -v cannot be given together")
-
-
-def limits(args):
-    from autograder.engine.runner import Limits
-
-    return Limits(call_seconds=args.timeout, memory_bytes=int(args.memory * (1 << 30)))
-
-
-def pack_of(args, path: Path | None = None):
-    from autograder.engine import pack
-
-    try:
-        return pack.get(args.exercise) if args.exercise else pack.for_file(path)
-    except pack.UnknownExercise as error:
-        raise UsageError(str(error)) from None
-
-
-def secret_of(args) -> str | None:
-    """--secret, else --secret-file's contents, else $AUTOGRADER_SECRET; None for the public inputs."""
-    if getattr(args, "secret", None) and getattr(args, "secret_file", None):
-        raise UsageError("give --secret or --secret-file, not both")
-    if getattr(args, "secret", None):
-        return args.secret
-    path = getattr(args, "secret_file", None)
-    if path:
-        try:
-            secret = Path(path).read_text().strip()
-        except OSError as error:
-            raise UsageError(f"cannot read the secret file {path}: {error.strerror}") from None
-        if not secret:
-            raise UsageError(f"the secret file {path} is empty")
-        return secret
-    return os.environ.get("AUTOGRADER_SECRET") or None
-
-
-def _functions(args, pack) -> list[str] | None:
-    unknown = [f for f in args.only or [] if f not in pack.names]
-    if unknown:
-        raise UsageError(
-            f"--only {unknown[0]}: {pack.name} has no such function; "
-            f"its functions are {', '.join(pack.names)}"
-        )
-    return args.only
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        command.flags(commands.add_parser(name, parents=[common], help=command.help))
+    return top
 
 
 def _console(args):
@@ -229,7 +90,15 @@ def _console(args):
     return Console(highlight=False, color_system=None if plain else "auto", quiet=args.quiet)
 
 
+def _no_flags(parser: argparse.ArgumentParser) -> None:
+    """A command with only the common flags."""
+
+
 # --- commands ------------------------------------------------------------------------------------
+
+
+def _demo_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default="default", help="default (embedded) or arena (downloaded)")
 
 
 def _demo(args) -> int:
@@ -262,6 +131,17 @@ def _demo(args) -> int:
     return OK
 
 
+def _check_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", type=Path, help="default: exercises/NAME.py or NAME.py here")
+    parser.add_argument(
+        "--only", action="append", metavar="FUNCTION", help="check only this function (repeatable)"
+    )
+    parser.add_argument(
+        "--summary", type=Path, metavar="FILE", help="also append a Markdown summary here (CI)"
+    )
+    add_limits(parser)
+
+
 def _check(args) -> int:
     from autograder.engine.grader import Grader
     from autograder.engine.submission import load
@@ -273,7 +153,7 @@ def _check(args) -> int:
     pack = pack_of(args, path)
     submission = load(path, prefer=pack.name)
     with Grader(
-        pack, functions=_functions(args, pack), require_isolation=False, limits=limits(args)
+        pack, functions=functions_of(args, pack), require_isolation=False, limits=limits(args)
     ) as grader:
         result = grader.grade(submission)
     console = _console(args)
@@ -306,10 +186,52 @@ def _exercise_here(args) -> Path:
     )
 
 
+def _grade_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("submissions", nargs="+", type=Path)
+    parser.add_argument(
+        "--results-dir", type=Path, help="write DIR/<student>.json, gradebook.csv and grading.log"
+    )
+    parser.add_argument("--results", type=Path, help="write one submission's Gradescope results.json here")
+    parser.add_argument("--workers", type=int, help="parallel workers (default: the number of cores)")
+    parser.add_argument("--force", action="store_true", help="regrade submissions that already have a result")
+    parser.add_argument("--junit", type=Path, help="also write JUnit XML here")
+    parser.add_argument(
+        "--html", type=Path, metavar="DIR", help="also write DIR/<student>.html and DIR/index.html"
+    )
+    parser.add_argument(
+        "--fail-under", type=float, metavar="SCORE", help="exit with status 1 if any score is below SCORE"
+    )
+    parser.add_argument("--secret", help="draw the graded inputs from this secret (also $AUTOGRADER_SECRET)")
+    parser.add_argument("--secret-file", type=Path, help="the secret, read from a file")
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="grade on this Dask scheduler (tcp://host:8786)"
+    )
+    parser.add_argument(
+        "--summary", type=Path, metavar="FILE", help="also append a Markdown summary here (CI)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--only", action="append", metavar="FUNCTION", help="grade only this function (repeatable)"
+    )
+    add_limits(parser)
+
+
 def _grade(args) -> int:
     from autograder.integrations import grading
 
     return grading.grade(args)
+
+
+def _nbgrader_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "course_dir", type=Path, metavar="COURSE_DIR", help="the folder of nbgrader_config.py"
+    )
+    parser.add_argument("assignment", metavar="ASSIGNMENT")
+    parser.add_argument("--workers", type=int, help="parallel workers (default: the number of cores)")
+    parser.add_argument("--force", action="store_true", help="regrade submissions already autograded")
+    parser.add_argument("--secret", help="draw the graded inputs from this secret")
+    parser.add_argument("--secret-file", type=Path, help="the secret, read from a file")
+    add_limits(parser)
 
 
 def _nbgrader(args) -> int:
@@ -328,6 +250,10 @@ def _exercises(args) -> int:
     return OK
 
 
+def _build_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--all", action="store_true", help="every installed exercise")
+
+
 def _build(args) -> int:
     from autograder.authoring import build
     from autograder.engine import pack as packs
@@ -339,6 +265,10 @@ def _build(args) -> int:
     return OK
 
 
+def _release_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, metavar="DIR")
+
+
 def _release(args) -> int:
     from autograder.integrations import release
 
@@ -347,12 +277,23 @@ def _release(args) -> int:
     return OK
 
 
+def _gradescope_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, metavar="OUT.zip")
+    parser.add_argument("--secret", help="the secret the graded inputs are drawn from")
+    parser.add_argument("--secret-file", type=Path, help="the secret, read from a file")
+
+
 def _gradescope(args) -> int:
     from autograder.integrations import gradescope
 
     path = gradescope.write_zip(pack_of(args), args.out, secret_of(args))
     print(f'wrote {path}: upload it as the assignment\'s autograder (Gradescope, "Zip file upload")')
     return OK
+
+
+def _new_exercise_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", metavar="NAME")
+    parser.add_argument("out", type=Path, metavar="DIR")
 
 
 def _new_exercise(args) -> int:
@@ -366,14 +307,18 @@ def _new_exercise(args) -> int:
     return OK
 
 
-COMMANDS = {
-    "demo": _demo,
-    "check": _check,
-    "grade": _grade,
-    "nbgrader": _nbgrader,
-    "exercises": _exercises,
-    "build": _build,
-    "release": _release,
-    "gradescope-zip": _gradescope,
-    "new-exercise": _new_exercise,
+COMMANDS: dict[str, Command] = {
+    "demo": Command(
+        "the exercise's report on a model, then grade the reference and the stubs", _demo_flags, _demo
+    ),
+    "check": Command("check your own work: a .py file or a notebook", _check_flags, _check),
+    "grade": Command("grade submissions: files, or folders of them", _grade_flags, _grade),
+    "nbgrader": Command(
+        "autograde an nbgrader course's submissions in the sandbox", _nbgrader_flags, _nbgrader
+    ),
+    "exercises": Command("list the installed exercises", _no_flags, _exercises),
+    "build": Command("write an exercise's student files from its source", _build_flags, _build),
+    "release": Command("write the folder students receive", _release_flags, _release),
+    "gradescope-zip": Command("write a Gradescope autograder zip", _gradescope_flags, _gradescope),
+    "new-exercise": Command("write a new exercise pack, as a package", _new_exercise_flags, _new_exercise),
 }

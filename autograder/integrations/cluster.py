@@ -24,6 +24,7 @@ fingerprint of the code and inputs before starting anything), and need the exerc
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import importlib.util
 import queue
@@ -36,6 +37,7 @@ from pathlib import Path
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from autograder.engine import reference
+from autograder.engine.batch import Pool
 from autograder.engine.files import PACKAGE
 from autograder.engine.pack import Inputs, Pack
 from autograder.engine.runner import Limits
@@ -58,6 +60,11 @@ class ClientView:
     reference: reference.Reference
     inputs: Inputs
     functions: list[str]
+
+
+def dask_pool(scheduler: str) -> Pool:
+    """The pool `batch.grade_submissions` hands a class to: the cluster whose scheduler is at `scheduler`."""
+    return functools.partial(grade_on_cluster, scheduler)
 
 
 def grade_on_cluster(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from autograder.integrations.cli import (
+from autograder.integrations.arguments import (
     FAILED,
     INTERRUPTED,
     NOT_GRADED,
@@ -84,7 +84,7 @@ def grade(args) -> int:
         limits=limits(args),
         progress=progress,
         html_dir=args.html,
-        scheduler=getattr(args, "scheduler", None),
+        pool=_pool(args),
         on_result=None if progress or args.quiet else _print_line,
     )
     if not args.quiet:
@@ -111,6 +111,16 @@ def grade(args) -> int:
         )
         return NOT_GRADED
     return _fail_under(args, batch.results)
+
+
+def _pool(args):
+    """Where a class is graded: a Dask cluster with --scheduler, else this machine (None)."""
+    scheduler = getattr(args, "scheduler", None)
+    if not scheduler:
+        return None
+    from autograder.integrations.cluster import dask_pool
+
+    return dask_pool(scheduler)
 
 
 def _grade_one(args, pack, found: list[Path], secret: str | None) -> int:

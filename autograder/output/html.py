@@ -15,7 +15,7 @@ import json
 import threading
 from pathlib import Path
 
-from autograder.engine.files import write_atomically
+from autograder.output.atomic import write_atomically
 from autograder.output.results import Result
 
 ASSETS = "report-assets.js"

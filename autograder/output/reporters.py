@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-from autograder.engine.files import write_atomically
+from autograder.output.atomic import write_atomically
 from autograder.output.results import Result
 from autograder.output.text import csv_cell, markdown_code, markdown_text, terminal, xml_text
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.engine.files import write_atomically
+from autograder.output.atomic import write_atomically
 
 
 @dataclass

@@ -1,17 +1,26 @@
 """Escaping for each output format: what a student wrote is data in every one of them.
 
-Text from the worker is cleaned once, where it arrives (`engine.wire.clean`: no control characters,
-no lone surrogates); each writer then escapes what its own format would read as syntax.
+Text from the worker is cleaned once, where it arrives (`clean`, called by `engine.wire`: no control
+characters, no lone surrogates); each writer then escapes what its own format would read as syntax.
 """
 
 from __future__ import annotations
 
 import re
 
-from autograder.engine.wire import clean
-
+# Control characters (but newline and tab), DEL, C1 controls and bidirectional overrides: they could
+# rewrite a terminal, break XML, or make a line read other than it is.
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet reads a cell starting so as a formula
 XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean(text: str) -> str:
+    """Text safe to store and show anywhere: lone surrogates replaced, control characters escaped."""
+    if not isinstance(text, str):
+        text = str(text)
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 256 else f"\\u{ord(m[0]):04x}", text)
 
 
 def csv_cell(value) -> str:
