@@ -27,6 +27,9 @@ fi
 # TORCH_INDEX_URL (e.g. https://download.pytorch.org/whl/cpu) picks where it comes from elsewhere.
 .venv/bin/python -m pip install --quiet "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} \
     2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -m pip install --quiet -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
+# setuptools warns every editable install about folders named like the package (a banner, meant for
+# layouts where that can bite; here the package is the folder): not something the user did wrong.
+PYTHONWARNINGS="ignore:Editable installation" \
+    .venv/bin/python -m pip install --quiet -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import autograder, torch, transformer_lens" 2>/dev/null
 echo "$want" > "$stamp"

@@ -154,7 +154,7 @@ def logit_attribution(
     l1_results: Float[Tensor, "seq n_heads d_model"],
     l2_results: Float[Tensor, "seq n_heads d_model"],
     W_U: Float[Tensor, "d_model d_vocab"],
-    tokens: Int[Tensor, "seq"],
+    tokens: Int[Tensor, " seq"],  # the space: one named dimension, not a type (jaxtyping)
 ) -> Float[Tensor, "seq-1 n_components"]:
     """Each component's direct contribution to the logit of the correct next token, at each position.
 

@@ -8,9 +8,9 @@
 # current token, to the previous token, to the first token, and induction heads.
 #
 # Check your work at any time: `check("function_name")` in this notebook (as the cell after each
-# exercise does, before its demo), or `python -m autograder check` or `pytest exercises/` in a terminal. The model is
-# the project's embedded default model, which works offline; `load_model("arena")` loads the
-# original ARENA model when its weights can be downloaded.
+# exercise does, before its demo), or `python -m autograder check` or `pytest exercises/` in a
+# terminal. The model is the project's embedded default model, which works offline;
+# `load_model("arena")` loads the original ARENA model when its weights can be downloaded.
 
 # %%
 import circuitsvis as cv

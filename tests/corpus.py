@@ -48,3 +48,14 @@ def header(path: Path) -> tuple[str, str, str]:
 def files(pack_name: str, kind: str) -> list[Path]:
     folder = SUBMISSIONS / pack_name / kind
     return sorted(p for p in folder.iterdir() if p.suffix in (".py", ".ipynb")) if folder.exists() else []
+
+
+def grade_source(grader, source: str, name: str = "student", worker: int = 0, filename: str | None = None):
+    from autograder.engine.submission import from_source
+
+    return grader.grade(from_source(name, source, filename or f"{name}.py"), worker)
+
+
+def by_function(result) -> dict[str, tuple[float, float]]:
+    """{function: (score, max_score)} of a result."""
+    return result.by_function()

@@ -24,7 +24,7 @@ from autograder.engine.judge import NOT_IMPORTED, judge
 from autograder.engine.pack import Pack
 from autograder.engine.runner import Limits, Template, TemplateFailed, run_submission
 from autograder.engine.submission import Submission
-from autograder.output.results import Result, TestResult
+from autograder.output.results import NOT_READ, Result, TestResult
 
 REPORT_BYTES = 8 << 20  # raw values kept per submission for its report
 
@@ -132,7 +132,7 @@ class Grader:
                     t.function,
                     0.0,
                     t.points,
-                    "Not graded: the file could not be read (see the problem at the top).",
+                    NOT_READ,
                 )
                 for f in self.functions
                 for t in self.pack.tests_of(f)

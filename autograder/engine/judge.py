@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from autograder.engine.pack import Failure, Inputs, Pack
 from autograder.engine.reference import Reference
 from autograder.engine.runner import RawResults
-from autograder.output.results import TestResult
+from autograder.output.results import NOT_READ, TestResult
 
 SHOWN = 2  # failing inputs shown per test; the rest are counted
 JUDGE_SECONDS = 30.0  # for one submission, all tests: far above what honest answers take
@@ -95,8 +95,9 @@ def _status(raw: RawResults, problems: list[str], functions: list[str]) -> str:
 
 
 def _fatal(raw: RawResults) -> str:
-    why = "what the worker sent was rejected" if raw.invalid else "the file could not be read"
-    return f"Not graded: {why} (see the problem at the top)."
+    if raw.invalid:
+        return "Not graded: what the worker sent was rejected (see the problem at the top)."
+    return NOT_READ
 
 
 def _problem(problem: dict) -> str:

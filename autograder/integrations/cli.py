@@ -156,6 +156,9 @@ def _check(args) -> int:
         pack, functions=functions_of(args, pack), require_isolation=False, limits=limits(args)
     ) as grader:
         result = grader.grade(submission)
+    unreadable = result.unreadable()
+    if unreadable:  # bad input, as a missing file is: not work that is merely wrong
+        raise UsageError(f"{unreadable}; check a .py file, or a notebook that Jupyter opens")
     console = _console(args)
     if args.quiet:
         print(f"{result.student}: {result.score:g}/{result.max_score:g} ({result.status})")

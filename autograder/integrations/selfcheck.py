@@ -103,7 +103,7 @@ def check(
     if functions:
         result.tests = [t for t in result.tests if t.function in functions]
     checked = Checked(**{name: getattr(result, name) for name in Result.__dataclass_fields__})
-    reporters.print_result(checked, verbose=verbose)
+    reporters.print_result(checked, verbose=verbose, verbose_how="check(..., verbose=True)")
     return checked
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,9 @@ from pathlib import Path
 from autograder.output.atomic import write_atomically
 from autograder.output.results import Result
 from autograder.output.text import csv_cell, markdown_code, markdown_text, terminal, xml_text
+
+# A note in brackets that ends a message line (brackets within it one deep: `raise X()`).
+NOTE = re.compile(r" \(((?:[^()]|\([^()]*\))*)\)$")
 
 
 def write_gradebook(results: list[Result], path: Path) -> None:
@@ -160,10 +164,10 @@ def summary(results: list[Result], not_graded: int = 0) -> str:
     return "\n".join(lines)
 
 
-def print_result(result: Result, console=None, verbose: bool = False) -> None:
+def print_result(result: Result, console=None, verbose: bool = False, verbose_how: str = "-v") -> None:
     """A student's view: the top-level problems once, then a line per function with what is wrong
     first, and the likely mistake where one is recognised. With `verbose`, every test and every
-    message in full."""
+    message in full; `verbose_how` says how to ask for that where the view is printed."""
     from rich.console import Console
     from rich.table import Table
 
@@ -182,13 +186,19 @@ def print_result(result: Result, console=None, verbose: bool = False) -> None:
         for test in result.tests:
             table.add_row(_mark(test.passed), f"{test.score:g}/{test.max_score:g}", terminal(test.name))
     else:
+        firsts = {}
+        for test in failing:
+            if test.output:
+                firsts.setdefault(test.function, test.output.splitlines()[0])
+        firsts, shared = _shared_notes(firsts)
         for function, (score, top) in result.by_function().items():
-            first = next((t for t in failing if t.function == function), None)
             row = terminal(function)
-            if first and first.output:
-                row += "\n[dim]" + terminal(_short(first.output.splitlines()[0])) + "[/]"
+            if function in firsts:
+                row += "\n[dim]" + terminal(_short(firsts[function])) + "[/]"
             table.add_row(_mark(score >= top), f"{score:g}/{top:g}", row)
     console.print(table)
+    for note in shared:
+        console.print(terminal(note), highlight=False)
     hinted = set()  # a function's likely mistake is the same in each of its tests: say it once
     for test in failing if verbose else _first_per_function(failing):
         lines = test.output.splitlines()
@@ -204,13 +214,25 @@ def print_result(result: Result, console=None, verbose: bool = False) -> None:
             console.print(terminal("\n".join(lines)), highlight=False)
             console.print()
     if failing and not verbose:
-        console.print("[dim]-v shows every test, with every message in full.[/]")
+        console.print(f"[dim]{terminal(verbose_how)} shows every test, with every message in full.[/]")
     if result.protections_off:
         console.print(
             "[yellow]Protections off in this run:[/] "
             + terminal("; ".join(f"{name} ({why})" for name, why in result.protections_off.items())),
             highlight=False,
         )
+
+
+def _shared_notes(lines: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The note in brackets that ends several functions' lines (say, "(not written yet: ...)"), taken
+    out of each and said once: (the lines without it, the notes as sentences)."""
+    notes = Counter(NOTE.search(line)[1] for line in lines.values() if NOTE.search(line))
+    shared = [note for note, count in notes.items() if count > 1]
+    kept = {}
+    for function, line in lines.items():
+        found = NOTE.search(line)
+        kept[function] = line[: found.start()] if found and found[1] in shared else line
+    return kept, [note[:1].upper() + note[1:] + "." for note in shared]
 
 
 def _short(line: str, width: int = 160) -> str:

@@ -8,6 +8,9 @@ from pathlib import Path
 
 from autograder.output.atomic import write_atomically
 
+# Each test's message when nothing of the file could be read (the reason is the first problem).
+NOT_READ = "Not graded: the file could not be read (see the problem at the top)."
+
 
 @dataclass
 class TestResult:
@@ -71,6 +74,14 @@ class Result:
             total[0] += test.score
             total[1] += test.max_score
         return {f: (round(s, 6), round(m, 6)) for f, (s, m) in totals.items()}
+
+    def unreadable(self) -> str:
+        """Why nothing of the submission could be read (not a notebook, not a regular file...), or ""."""
+        if self.error:
+            return self.error
+        if self.problems and self.tests and all(t.output == NOT_READ for t in self.tests):
+            return self.problems[0]
+        return ""
 
     def reason(self) -> str:
         """Why the score is what it is, in a line, when the file did not simply run."""

@@ -8,7 +8,7 @@ import sys
 
 found = []
 for path in ["{{ROOT}}/solutions/induction_heads.py", "{{ROOT}}/autograder/checks.py",
-             "{{ROOT}}/autograder/cases.py", "{{ROOT}}/tests/test_sandbox.py", "{{CACHE}}", "/etc/shadow",
+             "{{ROOT}}/autograder/cases.py", "{{ROOT}}/tests/e2e/test_sandbox.py", "{{CACHE}}", "/etc/shadow",
              "/proc/1/environ"]:
     try:
         if os.path.isdir(path):

@@ -22,7 +22,7 @@ from autograder.transformer_lens import train_data
 from autograder.transformer_lens.models import DEFAULT_MODEL_DIR, load_default_model
 from autograder.transformer_lens.train import SOLUTIONS, AttnOnly, head_report, rep_tokens
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 MIN_LOSS_GAP = 3.0  # nats between the second and first halves' mean log-probs
 
 

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import SUBMISSIONS, by_function
+from corpus import SUBMISSIONS, by_function
 
 from autograder.authoring import build
 from autograder.engine import files, sandbox
@@ -32,7 +32,7 @@ PACK = packs.get("induction_heads")
 
 ATTACKS = sorted((SUBMISSIONS / "adversarial").glob("*.py"))
 # Attacks of tests/submissions/hardening graded in this class too (the others need runs of their own:
-# tests/test_hardening.py). big_return_values thrice: the judge must let go of what it has judged.
+# tests/e2e/test_hardening.py). big_return_values thrice: the judge must let go of what it has judged.
 HARDENING = {
     name: SUBMISSIONS / "hardening" / f"{name.rstrip('123')}.py"
     for name in (

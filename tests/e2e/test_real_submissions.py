@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import SUBMISSIONS
+from corpus import SUBMISSIONS
 
 from autograder.engine.submission import load
 

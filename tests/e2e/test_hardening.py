@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import unshare_refused
-from conftest import SUBMISSIONS
+from corpus import SUBMISSIONS
 
 from autograder.engine import pack as packs
 from autograder.engine.files import ROOT

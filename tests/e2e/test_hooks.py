@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import grade_source
-from corpus import SUBMISSIONS, reference_source, variant
+from corpus import SUBMISSIONS, grade_source, reference_source, variant
 
 from autograder.engine import pack as packs
 from autograder.engine.grader import Grader

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from conftest import grade_source
+from corpus import grade_source
 
 from autograder.engine.submission import load
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import grade_source
+from corpus import grade_source
 
 from autograder.packs.induction_heads import cases, checks
 from autograder.packs.induction_heads.cases import DETECTORS, KINDS, THRESHOLDS

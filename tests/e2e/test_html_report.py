@@ -8,8 +8,7 @@ import shutil
 import time
 
 import pytest
-from conftest import grade_source
-from corpus import SUBMISSIONS, variant
+from corpus import SUBMISSIONS, grade_source, variant
 
 from autograder.output.html import ASSETS, write_html, write_index
 
