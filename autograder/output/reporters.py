@@ -182,6 +182,7 @@ def print_result(result: Result, console=None, verbose: bool = False, verbose_ho
     table.add_column("points", justify="right")
     table.add_column("test" if verbose else "function")
     failing = [t for t in result.tests if not t.passed]
+    shared: list[str] = []  # notes that end several functions' lines, said once below the table
     if verbose:
         for test in result.tests:
             table.add_row(_mark(test.passed), f"{test.score:g}/{test.max_score:g}", terminal(test.name))
