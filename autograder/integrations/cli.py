@@ -17,6 +17,7 @@ from pathlib import Path
 from autograder.integrations.arguments import (
     FAILED,
     INTERRUPTED,
+    NOT_GRADED,
     OK,
     USAGE,
     UsageError,
@@ -27,6 +28,9 @@ from autograder.integrations.arguments import (
     pack_of,
     secret_of,
 )
+
+# The exit statuses are this module's public names too (`cli.NOT_GRADED`).
+__all__ = ["COMMANDS", "FAILED", "INTERRUPTED", "NOT_GRADED", "OK", "USAGE", "UsageError", "main", "parser"]
 
 
 @dataclass(frozen=True)
