@@ -11,6 +11,7 @@ from conftest import grade_source
 from corpus import SUBMISSIONS, reference_source, variant
 
 from autograder.engine import pack as packs
+from autograder.engine.contract import Answer
 from autograder.engine.grader import Grader
 from autograder.engine.submission import load
 from autograder.packs.hooks import cases, checks, report
@@ -57,7 +58,7 @@ def test_the_patterns_the_hints_read_are_those_of_the_run(graders):
     grader = graders("hooks")
     for case in grader.inputs.of(cases.F_INDUCTION):
         want = grader.reference.outcomes[case.id]
-        patterns = mistakes._patterns(case, want)
+        patterns = mistakes._patterns(case, Answer.of(want))
         scores = mistakes.INDUCTION_STRIPE(patterns, case.extra["seq_len"]).mean(axis=(0, -1))
         assert np.allclose(scores, want["value"].values, atol=1e-5), case.id
 
