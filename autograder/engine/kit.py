@@ -138,7 +138,7 @@ def allclose_problem(
     want: np.ndarray,
     tolerance: dict,
     noun: str,
-    label: Callable[[tuple], str] = lambda index: f"index {list(index)}",
+    label: Callable[[tuple], str] = lambda index: f"index {[int(i) for i in index]}",
     noticed: dict | None = None,
 ) -> str | Failure | None:
     """None when `got` is close to `want` (same shape); else how many of the `noun` differ (by more

@@ -114,6 +114,8 @@ class Test:
     computed from the input: on a case where a value test (one that is not `format_only`) of the
     same function passed, or where the answers differ as the reference's do (see `judge.py`)."""
 
+    __test__ = False  # not a pytest test class
+
     function: str
     name: str
     points: float
