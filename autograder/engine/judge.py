@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from autograder.engine.contract import Answer
-from autograder.engine.kit import same_answer
+from autograder.engine.kit import same_answer, varies_like
 from autograder.engine.pack import Failure, Inputs, Pack, Test
 from autograder.engine.reference import Reference
 from autograder.engine.runner import RawResults
@@ -202,13 +202,15 @@ class _Checked:
 
     def evidence(self, case_id: str) -> bool:
         """Whether the answer on this case is shown to be computed from its input: a value test of
-        the function passed on it, or it differs from the answer on another input of the same
-        shape wherever the reference's answers differ."""
+        the function passed on it, its entries vary as the reference's do, or it differs from the
+        answer on another input of the same shape where the reference's answers differ."""
         for test in self.tests:
             if not test.format_only and test.per_case and case_id in self.verdicts(test):
                 if self.verdicts(test)[case_id] is None:
                     return True
         _, got, want, _ = self.answers[case_id]
+        if varies_like(got, want.value):
+            return True
         for other, (_, other_got, other_want, _) in self.answers.items():
             if other != case_id and _same_shape(want.value, other_want.value):
                 if not same_answer(want.value, other_want.value) and not same_answer(got, other_got):

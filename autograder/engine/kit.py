@@ -10,8 +10,8 @@ what every pack needs for that:
   and the details after the due date);
 - tensors: `floats`, `close`, `shape_problem`, `allclose_problem` ("3 of 12 scores differ ...");
 - head lists: `heads` ("layer.head" labels, validated), `order`, `show_labels`, `compare_labels`;
-- evidence: `same_answer`, which the judge uses to pay a `format_only` test only for answers that
-  change with their input as the reference's do.
+- evidence: `same_answer` and `varies_like`, which the judge uses to pay a `format_only` test only
+  for answers that change with their input as the reference's do.
 
 Messages on inputs drawn from a secret never carry a figure measured against the expected answer
 (a gap, a position, a count of wrong entries): such a figure can be probed over many submissions.
@@ -48,6 +48,7 @@ __all__ = [
     "heads",
     "order",
     "same_answer",
+    "varies_like",
     "say",
     "shape_problem",
     "show_labels",
@@ -233,3 +234,16 @@ def same_answer(a: Any, b: Any) -> bool:
         return bool(a == b)
     except Exception:  # a record without equality: never taken for evidence of a difference
         return True
+
+
+def varies_like(got: Any, want: Any) -> bool:
+    """Whether a tensor's entries vary as the reference's do (a correlation of at least 0.5 either
+    way, a flipped sign included): an answer computed from the input, even a wrong one. A constant,
+    or a tensor made from the input's shape alone (zeros, `z * 0`, a filled row), does not."""
+    got_values, want_values = floats(got), floats(want)
+    if got_values is None or want_values is None or got_values.shape != want_values.shape:
+        return False
+    a, b = got_values.ravel(), want_values.ravel()
+    if a.size < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()) or a.std() == 0 or b.std() == 0:
+        return False
+    return abs(float(np.corrcoef(a, b)[0, 1])) >= 0.5

@@ -103,6 +103,17 @@ def test_same_answer_compares_values_and_shapes():
     assert not kit.same_answer(["a"], ["b"]) and not kit.same_answer(tensor([1.0]), [1.0])
 
 
+def test_varies_like_tells_a_computed_answer_from_one_made_of_the_shape():
+    want = tensor([[1.0, 5.0], [2.0, 7.0]])
+    assert kit.varies_like(tensor([[1.1, 5.2], [2.0, 6.5]]), want)
+    assert kit.varies_like(tensor([[-1.0, -5.0], [-2.0, -7.0]]), want)  # a flipped sign: computed, wrong
+    assert not kit.varies_like(tensor([[0.0, 0.0], [0.0, 0.0]]), want)  # zeros, z * 0
+    assert not kit.varies_like(tensor([[1.0, 1.0], [1.0, 1.0]]), want)  # a filled row
+    assert not kit.varies_like(tensor([[1.0, 5.0, 0.0]]), want)  # another shape
+    assert not kit.varies_like(tensor([[np.nan, 5.0], [2.0, 7.0]]), want)
+    assert not kit.varies_like([1.0, 5.0], want)
+
+
 # --- the contract ------------------------------------------------------------------------------
 
 
@@ -183,6 +194,14 @@ def test_a_wrong_answer_that_changes_as_the_reference_does_keeps_its_format_poin
     assert _grade(wrong, REFERENCES, value_cases=("a", "c"))["the shape"][0] == 0  # c: no evidence
     right_on_c = dict(wrong, c=REFERENCES["c"])
     assert _grade(right_on_c, REFERENCES, value_cases=("a", "c"))["the shape"] == (2, "")
+
+
+def test_a_wrong_answer_computed_from_its_input_keeps_its_format_points():
+    flipped = {key: tensor(-value.values) for key, value in REFERENCES.items()}
+    assert _grade(flipped, REFERENCES) == {
+        "the shape": (2, ""),
+        "the values": (0, "On input a: wrong values\nOn input b: wrong values\n(and 1 more input)"),
+    }
 
 
 def test_every_case_of_a_format_test_can_show_evidence():
