@@ -69,7 +69,7 @@ def judge(
                     )
                 )
                 continue
-            failures = _failures(test, inputs, checked, errors, verbose=index == 0)
+            failures = _failures(test, checked, errors, verbose=index == 0)
             output, details = _output(failures, hint)
             results.append(
                 TestResult(
@@ -228,9 +228,7 @@ def _same_shape(a, b) -> bool:
     return getattr(a, "shape", None) == getattr(b, "shape", None)
 
 
-def _failures(
-    test: Test, inputs: Inputs, checked: _Checked, errors: dict, verbose: bool
-) -> list[tuple[str, str]]:
+def _failures(test: Test, checked: _Checked, errors: dict, verbose: bool) -> list[tuple[str, str]]:
     """(what the student sees now, the details) for each failing input of the test."""
     selected = checked.selected(test)
     failures = []
