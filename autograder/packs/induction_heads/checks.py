@@ -414,35 +414,29 @@ def heads_match(case: Case, got, want: Answer) -> str | Failure | None:
 
 
 def _secret_summary(case: Case, expected: set[str], found: set[str], threshold: float) -> str:
-    """What is wrong with an answer on a secret input, without the answer: counts, and the heads
-    planted near the threshold among those missed or listed wrongly."""
+    """What is wrong with an answer on a secret input, without the answer and without counts (the
+    number of heads to find would be probed over many submissions): which way it is wrong, and
+    whether heads planted near the threshold are among those missed or listed wrongly."""
     missed, extra = expected - found, found - expected
     parts = []
     if missed:
-        parts.append(f"missed {len(missed)} of {len(expected)} heads")
+        parts.append("missed heads it should list")
     if extra:
-        parts.append(f"listed {len(extra)} that {'is' if len(extra) == 1 else 'are'} not one")
+        parts.append("listed heads it should not")
     kind = KINDS[case.function]
     plants = case.extra.get("plants", {})
-    near = [
-        label
-        for label in missed
-        if label in plants and plants[label][0] == kind and abs(plants[label][1] - threshold) < 0.05
-    ]
-    wrongly = [
-        label
-        for label in extra
-        if label in plants and plants[label][0] == kind and abs(plants[label][1] - threshold) < 0.05
-    ]
-    if near:
-        parts.append(f"{_count(len(near))} planted just above the threshold")
-    if wrongly:
-        parts.append(f"{_count(len(wrongly))} planted just below it")
+
+    def near(labels: set[str]) -> bool:
+        return any(
+            label in plants and plants[label][0] == kind and abs(plants[label][1] - threshold) < 0.05
+            for label in labels
+        )
+
+    if near(missed):
+        parts.append("some of those missed are planted just above the threshold")
+    if near(extra):
+        parts.append("some of those listed wrongly are planted just below it")
     return "; ".join(parts) + f" on {case.about}"
-
-
-def _count(n: int) -> str:
-    return "one" if n == 1 else str(n)
 
 
 # --- the tests, with their points --------------------------------------------------------------
