@@ -112,7 +112,8 @@ class Test:
     A `format_only` test checks what an answer that knows nothing of its input can also have (a
     shape, a dtype, a row filled, a head zeroed). It pays only on evidence that the answer is
     computed from the input: on a case where a value test (one that is not `format_only`) of the
-    same function passed, or where the answers differ as the reference's do (see `judge.py`)."""
+    same function passed, or where the answer varies as the reference's does (`kit.varies_like`,
+    or answers that differ between inputs where the reference's do; see `judge.py`)."""
 
     __test__ = False  # not a pytest test class
 
@@ -179,7 +180,7 @@ class Pack:
 
     # What the worker needs: the module whose `Fixtures` builds the inputs, what its template
     # imports once for every submission, and files it may read besides Python (a model's weights).
-    fixtures: str = "autograder.engine.fixtures"
+    fixtures: str = "autograder.engine.fixtures"  # "module" or "module:Class"
     preload: tuple[str, ...] = ()
     readable: tuple[Path, ...] = ()
 

@@ -137,7 +137,7 @@ def _attribution(embed, l1, l2, W_U, tokens, targets=None, rows=None, order=(0, 
     return np.concatenate([parts[i] for i in order], axis=-1)
 
 
-def _la_args(want):
+def _attribution_args(want):
     embed, l1, l2, W_U, tokens = want.args
     return (
         embed.values.astype(np.float64),
@@ -198,7 +198,7 @@ ATTRIBUTION_MISTAKES = [
 
 def attribution_hint(answers) -> str | None:
     return _first_match(
-        answers, ATTRIBUTION_MISTAKES, lambda mistake, case, want: mistake(*_la_args(want)), _value
+        answers, ATTRIBUTION_MISTAKES, lambda mistake, case, want: mistake(*_attribution_args(want)), _value
     )
 
 

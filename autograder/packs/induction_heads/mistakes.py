@@ -122,7 +122,7 @@ def _mistake_answer(score, threshold: float, layers: list[np.ndarray], shape=Non
     }
 
 
-def det_hint(function: str, answers: list[tuple[Case, object, dict]]) -> str | None:
+def detector_hint(function: str, answers: list[tuple[Case, object, dict]]) -> str | None:
     """Names the mistake that explains every answer the submission gave, where one does."""
     seen = []
     for case, got, want in answers:
@@ -152,7 +152,7 @@ def det_hint(function: str, answers: list[tuple[Case, object, dict]]) -> str | N
 
 
 HINTS: dict[str, Callable] = {
-    name: (lambda answers, name=name: det_hint(name, answers)) for name in DETECTORS
+    name: (lambda answers, name=name: detector_hint(name, answers)) for name in DETECTORS
 }
 
 
