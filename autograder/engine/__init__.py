@@ -7,5 +7,6 @@ worker.py       inside the worker: the program (program.py) run statement by sta
                 called on its cases with the pack's fixtures (fixtures.py), results as plain data (wire.py)
 judge.py        raw outputs against the reference's (reference.py), test by test, with the pack's checks
 grader.py       ties the steps together for one pack; batch.py grades a class
-pack.py         what a pack declares
+pack.py         what a pack declares; contract.py the signatures of the callables it gives; kit.py the
+                words its checks are written in (selectors, messages, comparisons)
 """

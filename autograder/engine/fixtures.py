@@ -4,6 +4,11 @@ The judge describes every argument as plain data, an argument spec `{"kind": ...
 worker's `Fixtures` turns each spec into a fresh value, by the kind's name. This base knows plain
 values and tensors and the "call" driver; `autograder/transformer_lens/fixtures.py` adds models,
 caches and the "hook" driver. Fixtures hold inputs only: no expected value, no reference code.
+
+A pack adds its own argument kinds and drivers in a module of its own, without editing this one or
+another pack's: a subclass (of this class, or of the TransformerLens one) whose methods are marked
+`@kind("name")` (spec -> a fresh value) or `@driver("name")`, named by the pack's `fixtures`
+("mypack.fixtures", or "mypack.fixtures:ClassName").
 """
 
 from __future__ import annotations
@@ -15,6 +20,28 @@ from typing import Any
 import torch as t
 
 
+def kind(name: str) -> Callable:
+    """Marks a method of a `Fixtures` subclass as what builds the argument kind `name`:
+    `(self, spec) -> a fresh value`, for the specs `{"kind": name, ...}` of the pack's cases."""
+
+    def mark(method: Callable) -> Callable:
+        method.fixture_kind = name
+        return method
+
+    return mark
+
+
+def driver(name: str) -> Callable:
+    """Marks a method of a `Fixtures` subclass as the driver `name`: how a case whose `driver` is
+    `{"name": name, ...}` calls the function, `(self, function, args, case, namespace) -> value`."""
+
+    def mark(method: Callable) -> Callable:
+        method.fixture_driver = name
+        return method
+
+    return mark
+
+
 class Fixtures:
     def __init__(self, catalog: dict, tensors: dict[str, t.Tensor]):
         self.catalog, self.tensors = catalog, tensors
@@ -22,6 +49,12 @@ class Fixtures:
         self.kinds: dict[str, Callable[[dict], Any]] = {"value": self.value, "tensor": self.tensor}
         # Drivers by name: how a case calls the function; (function, args, case, namespace) -> value.
         self.drivers: dict[str, Callable] = {"call": self.call}
+        for cls in reversed(type(self).__mro__):  # a subclass's marked methods, the nearest last
+            for attribute, member in vars(cls).items():
+                if hasattr(member, "fixture_kind"):
+                    self.kinds[member.fixture_kind] = getattr(self, attribute)
+                if hasattr(member, "fixture_driver"):
+                    self.drivers[member.fixture_driver] = getattr(self, attribute)
 
     def build(self, spec: dict) -> Any:
         kind = spec.get("kind", "value")

@@ -12,7 +12,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from autograder.engine.pack import Failure, Inputs, Pack
+from autograder.engine.contract import Answer
+from autograder.engine.kit import same_answer, varies_like
+from autograder.engine.pack import Failure, Inputs, Pack, Test
 from autograder.engine.reference import Reference
 from autograder.engine.runner import RawResults
 from autograder.output.results import NOT_READ, TestResult
@@ -51,6 +53,7 @@ def judge(
         problem = _fatal(raw) if fatal else function_problem(raw, pack, function)
         answers, errors = _collect(raw, reference, pack, inputs, function)
         hint = _hint(pack, function, answers, deadline)
+        checked = _Checked(pack.tests_of(function), inputs, answers)
         for index, test in enumerate(pack.tests_of(function)):
             if problem:
                 results.append(TestResult(test.title, function, 0.0, test.points, problem))
@@ -66,7 +69,7 @@ def judge(
                     )
                 )
                 continue
-            failures = _failures(test, inputs, answers, errors, verbose=index == 0)
+            failures = _failures(test, checked, errors, verbose=index == 0)
             output, details = _output(failures, hint)
             results.append(
                 TestResult(
@@ -146,7 +149,7 @@ def _collect(raw: RawResults, reference: Reference, pack: Pack, inputs: Inputs, 
             message = f"raised {error.get('type')}: {error.get('message')}".rstrip(": ")
             errors[case.id] = (message + _error_hint(pack, function, error), error.get("traceback", ""))
         else:
-            answers[case.id] = (case, outcome["value"], reference.outcomes[case.id], outcome)
+            answers[case.id] = (case, outcome["value"], Answer.of(reference.outcomes[case.id]), outcome)
     return answers, errors
 
 
@@ -175,25 +178,75 @@ def _error_hint(pack: Pack, function: str, error: dict) -> str:
     return ""
 
 
-def _failures(test, inputs: Inputs, answers: dict, errors: dict, verbose: bool) -> list[tuple[str, str]]:
+class _Checked:
+    """Each test's per-case verdicts on one function's answers, worked out once: a format test's
+    evidence is the value tests' verdicts on the same inputs."""
+
+    def __init__(self, tests: list[Test], inputs: Inputs, answers: dict):
+        self.tests, self.inputs, self.answers = tests, inputs, answers
+        self._verdicts: dict[int, dict] = {}
+
+    def selected(self, test: Test) -> list:
+        return [case for case in self.inputs.of(test.function) if test.selects(case)]
+
+    def verdicts(self, test: Test) -> dict:
+        """case id -> what is wrong on it, or None; for the answered cases the test selects."""
+        if id(test) not in self._verdicts:
+            verdicts = {}
+            for case in self.selected(test):
+                if case.id in self.answers and test.per_case:
+                    _, got, want, outcome = self.answers[case.id]
+                    args = (case, got, want, outcome) if test.with_outcome else (case, got, want)
+                    verdicts[case.id] = test.per_case(*args)
+            self._verdicts[id(test)] = verdicts
+        return self._verdicts[id(test)]
+
+    def evidence(self, case_id: str) -> bool:
+        """Whether the answer on this case is shown to be computed from its input: a value test of
+        the function passed on it, its entries vary as the reference's do, or it differs from the
+        answer on another input of the same shape where the reference's answers differ."""
+        for test in self.tests:
+            if not test.format_only and test.per_case and case_id in self.verdicts(test):
+                if self.verdicts(test)[case_id] is None:
+                    return True
+        _, got, want, _ = self.answers[case_id]
+        if varies_like(got, want.value):
+            return True
+        for other, (_, other_got, other_want, _) in self.answers.items():
+            if other != case_id and _same_shape(want.value, other_want.value):
+                if not same_answer(want.value, other_want.value) and not same_answer(got, other_got):
+                    return True
+        return False
+
+
+NO_EVIDENCE = (
+    "no value test passed on this input, and the answer does not change with the input as the "
+    "reference's does: a format earns points only for an answer computed from the input"
+)
+
+
+def _same_shape(a, b) -> bool:
+    return getattr(a, "shape", None) == getattr(b, "shape", None)
+
+
+def _failures(test: Test, checked: _Checked, errors: dict, verbose: bool) -> list[tuple[str, str]]:
     """(what the student sees now, the details) for each failing input of the test."""
-    selected = [case for case in inputs.of(test.function) if test.selects(case)]
+    selected = checked.selected(test)
     failures = []
     for case in selected:
         if case.id in errors:
             message, trace = errors[case.id]
             text = f"On {case.about}: {message}" + (f"\n{trace}" if verbose and trace else "")
             failures.append((text, ""))
-    answered = [answers[case.id] for case in selected if case.id in answers]
+    answered = [checked.answers[case.id] for case in selected if case.id in checked.answers]
     if test.per_case:
-        for case, got, want, outcome in answered:
-            problem = (
-                test.per_case(case, got, want, outcome)
-                if test.with_outcome
-                else test.per_case(case, got, want)
-            )
+        verdicts = checked.verdicts(test)
+        for case, _, _, _ in answered:
+            problem = verdicts[case.id]
             if problem:
                 failures.append(_said(f"On {case.about}: ", problem))
+            elif test.format_only and not checked.evidence(case.id):
+                failures.append(_said(f"On {case.about}: ", NO_EVIDENCE))
     if test.across:
         problem = test.across([(case, got, want) for case, got, want, _ in answered])
         if problem:

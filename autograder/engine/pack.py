@@ -15,11 +15,23 @@ import functools
 import hashlib
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
+
+from autograder.engine.contract import (
+    Across,
+    Demo,
+    ErrorHint,
+    Hint,
+    InputsOf,
+    PerCase,
+    PerCaseWithOutcome,
+    Report,
+    Screen,
+    Selects,
+)
 
 ENTRY_POINTS = "autograder.packs"
 DEFAULT = "induction_heads"
@@ -83,21 +95,36 @@ class Failure:
     details: str = ""
 
 
-@dataclass(frozen=True)
+def every(case: Case) -> bool:
+    """Selects every case of the test's function."""
+    return True
+
+
+@dataclass(frozen=True, kw_only=True)
 class Test:
     """What one function must get right, worth `points`, judged on the cases it `selects`.
 
-    `per_case(case, got, want)` (or `(case, got, want, outcome)` with `with_outcome`) and
-    `across(triples)` return what is wrong, or None; `got` and `want["value"]` are plain values
-    (`wire.Tensor`, `wire.Record`, lists, ...)."""
+    `per_case(case, got, want)` (with `with_outcome`: `(case, got, want, outcome)`) and
+    `across(answers)` return what is wrong, or None; `got` is a plain value (`wire.Tensor`,
+    `wire.Record`, lists, ...) and `want` the reference's `contract.Answer`. The signatures are
+    in `contract.py`.
+
+    A `format_only` test checks what an answer that knows nothing of its input can also have (a
+    shape, a dtype, a row filled, a head zeroed). It pays only on evidence that the answer is
+    computed from the input: on a case where a value test (one that is not `format_only`) of the
+    same function passed, or where the answer varies as the reference's does (`kit.varies_like`,
+    or answers that differ between inputs where the reference's do; see `judge.py`)."""
+
+    __test__ = False  # not a pytest test class
 
     function: str
     name: str
     points: float
-    selects: Callable[[Case], bool]
-    per_case: Callable | None = None
-    across: Callable | None = None
+    selects: Selects = every
+    per_case: PerCase | PerCaseWithOutcome | None = None
+    across: Across | None = None
     with_outcome: bool = False
+    format_only: bool = False
 
     @property
     def title(self) -> str:
@@ -128,30 +155,40 @@ class Inputs:
         return h.hexdigest()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Pack:
-    """An exercise. See the module docstring; `autograder/packs/induction_heads` is the example."""
+    """An exercise. See the module docstring; `autograder/packs/induction_heads` is the example,
+    `docs/authoring.md` the guide, `contract.py` the callables' signatures."""
 
+    # What it is: a name (the `--exercise` and the entry point's), a title, the functions to write.
     name: str
     title: str
     functions: tuple[Function, ...]
+
+    # How it is graded: the tests with their points, the inputs, the mistakes named.
     tests: tuple[Test, ...]
-    inputs: Callable[[str | None], Inputs]  # public inputs (None), or drawn from a secret
-    package: Path  # the pack's folder: hidden from the worker, part of the pack's digest
-    solution: Path  # the single source: reference code between ### BEGIN/END SOLUTION
-    exercise: Path  # where the build writes the student's file (.py, and .ipynb beside it)
-    fixtures: str = "autograder.engine.fixtures"  # module whose `Fixtures` the worker builds inputs with
-    preload: tuple[str, ...] = ()  # modules the worker's template imports once, for every submission
-    readable: tuple[Path, ...] = ()  # files the worker may read besides Python (a model's weights)
-    hints: dict[str, Callable] = field(default_factory=dict)  # function -> hint(answers)
-    error_hint: Callable[[str, dict], str | None] | None = None  # (function, error) -> a hint
-    report: Callable | None = None  # (result, raw, reference) -> HTML sections
-    report_cases: tuple[str, ...] = ()  # case ids whose raw values the report needs
-    demo: Callable | None = None  # (pack, model name) -> the lines of its report
-    screen: Callable | None = (
-        None  # (inputs, reference) -> inputs: drops drawn cases the reference shows unfit
-    )
-    nbgrader_source: Path | None = None  # where the build writes the nbgrader source notebook
+    inputs: InputsOf  # public inputs (None), or drawn from a secret
+    screen: Screen | None = None  # drops drawn cases the reference shows unfit
+    hints: dict[str, Hint] = field(default_factory=dict)  # function -> names its usual mistake
+    error_hint: ErrorHint | None = None  # explains an exception the student's function raised
+
+    # Where its files are: the pack's folder, the single source, what the build writes.
+    package: Path  # hidden from the worker; part of the pack's digest
+    solution: Path  # the reference code between ### BEGIN/END SOLUTION
+    exercise: Path  # the student's file (.py, and .ipynb beside it)
+    nbgrader_source: Path | None = None  # the nbgrader source notebook, if the course uses nbgrader
+
+    # What the worker needs: the module whose `Fixtures` builds the inputs, what its template
+    # imports once for every submission, and files it may read besides Python (a model's weights).
+    fixtures: str = "autograder.engine.fixtures"  # "module" or "module:Class"
+    preload: tuple[str, ...] = ()
+    readable: tuple[Path, ...] = ()
+
+    # What it shows besides the tests: sections of the HTML report (and the cases whose raw
+    # values they need), and the `autograder demo` lines.
+    report: Report | None = None
+    report_cases: tuple[str, ...] = ()
+    demo: Demo | None = None
 
     def function(self, name: str) -> Function:
         for function in self.functions:

@@ -5,11 +5,14 @@ and its report and demo show the scores."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from corpus import SUBMISSIONS, grade_source, reference_source, variant
 
 from autograder.engine import pack as packs
+from autograder.engine.contract import Answer
 from autograder.engine.grader import Grader
 from autograder.engine.submission import load
 from autograder.packs.hooks import cases, checks, report
@@ -56,7 +59,7 @@ def test_the_patterns_the_hints_read_are_those_of_the_run(graders):
     grader = graders("hooks")
     for case in grader.inputs.of(cases.F_INDUCTION):
         want = grader.reference.outcomes[case.id]
-        patterns = mistakes._patterns(case, want)
+        patterns = mistakes._patterns(case, Answer.of(want))
         scores = mistakes.INDUCTION_STRIPE(patterns, case.extra["seq_len"]).mean(axis=(0, -1))
         assert np.allclose(scores, want["value"].values, atol=1e-5), case.id
 
@@ -90,16 +93,37 @@ def solution_hooks(pack):
     return reference_source(pack)
 
 
-def test_secret_feedback_gives_no_expected_answer_away(pack):
+@pytest.fixture(scope="module")
+def secret_grader(pack):
     with Grader(pack, secret="a secret") as grader:
-        source = variant(pack, WRONG / "abl_sign_flipped.py")
-        result = grade_source(grader, source)
-        failing = [t for t in result.tests if not t.passed]
-        assert failing and all(t.function == cases.F_SCORES for t in failing)
-        for test in failing:
-            assert "expected" not in test.output  # the summary only: counts and the largest gap
-            assert "expected" in test.details  # the values, shown after the due date
-        assert pack.report(grader.grade(load(pack.solution)), grader) == []  # no heatmaps of its answers
+        yield grader
+
+
+def test_secret_feedback_gives_no_expected_answer_away(pack, secret_grader):
+    source = variant(pack, WRONG / "abl_sign_flipped.py")
+    result = grade_source(secret_grader, source)
+    failing = [t for t in result.tests if not t.passed]
+    assert failing and all(t.function == cases.F_SCORES for t in failing)
+    for test in failing:
+        assert "expected" not in test.output  # the summary only: what differs, with no figure
+        assert "by up to" not in test.output and not re.search(r"\d+ of \d+", test.output)  # no figure
+        assert "expected" in test.details  # the values, shown after the due date
+    assert pack.report(secret_grader.grade(load(pack.solution)), secret_grader) == []  # no heatmaps
+
+
+@pytest.mark.parametrize("secret", [False, True])
+def test_constant_answers_earn_nothing(graders, pack, secret_grader, secret):
+    """Answers of the right form built from the inputs' shapes alone (a filled store, zeros, z * 0)
+    pass every format test, and earn nothing for it: a format pays only on evidence."""
+    path = SUBMISSIONS / "hardening" / "hooks_constant_answers.py"
+    grader = secret_grader if secret else graders("hooks")
+    result = grade_source(grader, pack.exercise.read_text() + "\n" + path.read_text())
+    assert result.score == 0, {t.name: t.output for t in result.tests if t.passed}
+    format_tests = [t for t in pack.tests if t.format_only]
+    assert len(format_tests) == 4
+    for test in result.tests:
+        if test.name in {t.title for t in format_tests}:
+            assert "no value test passed" in test.output, test.output
 
 
 def test_report_shows_both_heatmaps_of_each_score(graders, pack):

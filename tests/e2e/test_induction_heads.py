@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from corpus import grade_source
 
+from autograder.engine.contract import Answer
 from autograder.packs.induction_heads import cases, checks
 from autograder.packs.induction_heads.cases import DETECTORS, KINDS, THRESHOLDS
 
@@ -56,7 +57,7 @@ def test_no_input_has_a_score_on_a_threshold(grader):
     for case in grader.inputs.cases:
         if case.function not in DETECTORS:
             continue
-        for layer in checks.patterns_of(grader.reference.outcomes[case.id]):
+        for layer in checks.patterns_of(Answer.of(grader.reference.outcomes[case.id])):
             for head in layer:
                 closest = min(
                     closest, abs(cases.scores(head)[KINDS[case.function]] - THRESHOLDS[KINDS[case.function]])
@@ -69,7 +70,7 @@ def test_a_constant_answer_fails_every_detector_test(grader):
     test, so returning the same list every time (even []) passes none of them."""
     for function in DETECTORS:
         for test in grader.pack.tests_of(function):
-            if test.per_case is not checks.det_matches:
+            if test.per_case is not checks.heads_match:
                 continue
             answers = [
                 frozenset(grader.reference.outcomes[c.id]["value"])
@@ -169,7 +170,7 @@ def _lookup_table_submission(grader, solution_source) -> str:
     table = {}
     for case in grader.inputs.cases:
         if case.function in DETECTORS:
-            layers = checks.patterns_of(grader.reference.outcomes[case.id])
+            layers = checks.patterns_of(Answer.of(grader.reference.outcomes[case.id]))
             first = layers[0]
             key = (len(layers), first.shape[0], first.shape[-1], round(float((first**2).sum()), 2))
             table[f"{case.function}:{key}"] = sorted(grader.reference.outcomes[case.id]["value"])

@@ -58,7 +58,7 @@ SECRETS = [
     "### BEGIN SOLUTION",
     "pattern.diagonal(offset=-1).mean() > 0.4",
     "LOSS_GAP",
-    "def det_matches",
+    "def heads_match",
     "MISTAKES: dict",
 ]
 SOLUTION_BASED = {p.stem for p in ATTACKS if "# base: solution" in p.read_text()}

@@ -13,8 +13,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from autograder.engine.pack import Case, Failure, Test
-from autograder.engine.wire import Tensor
+from autograder.engine.kit import (
+    Answer,
+    Case,
+    Failure,
+    Test,
+    allclose_problem,
+    close,
+    floats,
+    group,
+    shape_problem,
+    what,
+)
 from autograder.packs.hooks.cases import F_ATTRIBUTION, F_HOOK, F_INDUCTION, F_SCORES, STORE
 
 # Float tolerances: far above float32 rounding of a sum taken in another order, far below any
@@ -23,58 +33,7 @@ INDUCTION_TOL = dict(atol=1e-5, rtol=1e-4)
 ATTRIBUTION_TOL = dict(atol=1e-5, rtol=1e-4)
 LOGITS_TOL = dict(atol=1e-4, rtol=1e-4)
 SCORES_TOL = dict(atol=2e-5, rtol=1e-3)
-
-
-def every(case: Case) -> bool:
-    return True
-
-
-def fmt(values) -> str:
-    text = np.array2string(np.asarray(values), threshold=12, edgeitems=3, precision=4, separator=", ")
-    return " ".join(text.split())
-
-
-def say(case: Case, summary: str, details: str = "") -> str | Failure:
-    """The message for a failed case: all of it on a public input; on a secret one, the summary now
-    and the details (expected values included) after the due date."""
-    if not case.secret:
-        return summary + details
-    return Failure(summary, summary + details)
-
-
-def what(value) -> str:
-    if isinstance(value, Tensor):
-        return f"a {value.kind} of shape {list(value.shape)} and dtype {value.dtype}"
-    if value is None:
-        return "None"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)} items"
-    return f"{type(value).__name__ if not hasattr(value, 'cls') else value.cls} {str(value)[:60]!r}"
-
-
-def floats(got) -> np.ndarray | None:
-    """The values of a float tensor, as float64, or None."""
-    if isinstance(got, Tensor) and got.dtype.startswith(("float", "bfloat")):
-        return got.values.astype(np.float64)
-    return None
-
-
-def close(got: np.ndarray, want: np.ndarray, tolerance: dict) -> bool:
-    return got.shape == want.shape and bool(np.allclose(got, want, **tolerance))
-
-
-def differs(case: Case, got: np.ndarray, want: np.ndarray, label: Callable[[tuple], str], noun: str):
-    """What differs between two arrays of the same shape, at the worst entry."""
-    if np.isnan(got).any():
-        return f"{int(np.isnan(got).sum())} of the {got.size} {noun} are NaN"
-    gap = np.abs(got - want)
-    worst = np.unravel_index(int(np.argmax(gap)), gap.shape)
-    count = int((gap > 1e-4 + 1e-3 * np.abs(want)).sum())
-    summary = f"{count} of {want.size} {noun} differ from the reference's, by up to {gap[worst]:.3g}"
-    details = f" (at {label(worst)}: got {got[worst]:.5g}, expected {want[worst]:.5g})"
-    if want.size <= 16:  # the whole answer, where it is short enough to read
-        details += f"; got {fmt(got)}, expected {fmt(want)}"
-    return say(case, summary, details)
+NOTICED = dict(atol=1e-4, rtol=1e-3)  # an entry counted as differing in messages
 
 
 def head_label(index: tuple) -> str:
@@ -84,7 +43,7 @@ def head_label(index: tuple) -> str:
 # --- induction_score_hook ----------------------------------------------------------------------
 
 
-def ind_store(case: Case, got, want) -> str | None:
+def store_filled(case: Case, got, want: Answer) -> str | None:
     layers, heads = case.extra["shape"]
     values = floats(got)
     if values is None:
@@ -115,30 +74,22 @@ def ind_store(case: Case, got, want) -> str | None:
     return None
 
 
-def ind_matches(case: Case, got, want) -> str | Failure | None:
-    values, expected = floats(got), want["value"].values.astype(np.float64)
+def induction_scores_match(case: Case, got, want: Answer) -> str | Failure | None:
+    values, expected = floats(got), want.value.values.astype(np.float64)
     if values is None or values.shape != expected.shape:
         return f"no scores of shape {list(expected.shape)} to compare (see the first test)"
-    if close(values, expected, INDUCTION_TOL):
-        return None
-    return differs(case, values, expected, head_label, "scores")
+    return allclose_problem(case, values, expected, INDUCTION_TOL, "scores", head_label, NOTICED)
 
 
 # --- logit_attribution -------------------------------------------------------------------------
 
 
-def la_expected_shape(case: Case) -> tuple[int, int]:
-    return case.extra["positions"] - 1, 1 + 2 * case.extra["shape"][1]
-
-
-def la_shape(case: Case, got, want) -> str | None:
+def attribution_shape(case: Case, got, want: Answer) -> str | None:
     values = floats(got)
-    rows, columns = la_expected_shape(case)
     heads = case.extra["shape"][1]
+    rows, columns = case.extra["positions"] - 1, 1 + 2 * heads
     if values is None:
         return f"returned {what(got)}, expected a float tensor of shape [{rows}, {columns}]"
-    if values.shape == (rows, columns):
-        return None
     why = {
         (rows, 2 * heads): " (the direct path's column is missing: column 0 is embed's contribution)",
         (rows + 1, columns): (
@@ -148,45 +99,48 @@ def la_shape(case: Case, got, want) -> str | None:
         (rows, 3): " (the heads of each layer are summed: one column per head)",
         (rows, 1 + heads): " (the heads of one layer only: both layers' heads are needed)",
         (1, rows, columns): " (an extra batch dimension: the inputs have none)",
-    }.get(values.shape, "")
-    return f"shape {list(values.shape)}, expected [{rows}, {columns}] = [seq - 1, 1 + 2 * n_heads]{why}"
+    }
+    return shape_problem(values.shape, (rows, columns), why, " = [seq - 1, 1 + 2 * n_heads]")
 
 
 def _columns(name: str, select: Callable[[int], slice]):
-    def check(case: Case, got, want) -> str | Failure | None:
-        values, expected = floats(got), want["value"].values.astype(np.float64)
+    """A check of some columns of the attribution, named by what they hold."""
+
+    def check(case: Case, got, want: Answer) -> str | Failure | None:
+        values, expected = floats(got), want.value.values.astype(np.float64)
         if values is None or values.shape != expected.shape:
             return "no attribution of the expected shape to compare (see the shape test)"
         part = select(case.extra["shape"][1])
-        if close(values[:, part], expected[:, part], ATTRIBUTION_TOL):
-            return None
-        start = part.start
 
         def label(index: tuple) -> str:
-            return f"position {index[0]}, column {index[1] + start}"
+            return f"position {index[0]}, column {index[1] + part.start}"
 
-        return differs(case, values[:, part], expected[:, part], label, name)
+        return allclose_problem(
+            case, values[:, part], expected[:, part], ATTRIBUTION_TOL, name, label, NOTICED
+        )
 
     return check
 
 
-la_direct = _columns("direct-path contributions (column 0)", lambda heads: slice(0, 1))
-la_layer0 = _columns("layer-0 head contributions (columns 1 to n_heads)", lambda heads: slice(1, 1 + heads))
-la_layer1 = _columns(
+direct_path_matches = _columns("direct-path contributions (column 0)", lambda heads: slice(0, 1))
+layer0_heads_match = _columns(
+    "layer-0 head contributions (columns 1 to n_heads)", lambda heads: slice(1, 1 + heads)
+)
+layer1_heads_match = _columns(
     "layer-1 head contributions (the last n_heads columns)", lambda heads: slice(1 + heads, 1 + 2 * heads)
 )
-la_all = _columns("contributions", lambda heads: slice(0, 1 + 2 * heads))
+attribution_matches = _columns("contributions", lambda heads: slice(0, 1 + 2 * heads))
 
 
 # --- head_ablation_hook ------------------------------------------------------------------------
 
 
-def _z_and_head(want) -> tuple[np.ndarray, int]:
-    z, head = want["args"]
+def _z_and_head(want: Answer) -> tuple[np.ndarray, int]:
+    z, head = want.args
     return z.values.astype(np.float64), int(head)
 
 
-def hab_zeroed(case: Case, got, want) -> str | None:
+def head_zeroed(case: Case, got, want: Answer) -> str | None:
     z, head = _z_and_head(want)
     if got is None:
         return (
@@ -205,7 +159,7 @@ def hab_zeroed(case: Case, got, want) -> str | None:
     return None
 
 
-def hab_others(case: Case, got, want) -> str | None:
+def other_heads_unchanged(case: Case, got, want: Answer) -> str | None:
     z, head = _z_and_head(want)
     values = floats(got)
     if values is None or values.shape != z.shape:
@@ -221,8 +175,8 @@ def hab_others(case: Case, got, want) -> str | None:
     return None
 
 
-def hab_run(case: Case, got, want) -> str | Failure | None:
-    values, expected = floats(got), want["value"].values.astype(np.float64)
+def ablated_logits_match(case: Case, got, want: Answer) -> str | Failure | None:
+    values, expected = floats(got), want.value.values.astype(np.float64)
     if values is None or values.shape != expected.shape:
         return f"the run returned {what(got)}, expected logits of shape {list(expected.shape)}"
     if close(values, expected, LOGITS_TOL):
@@ -232,16 +186,18 @@ def hab_run(case: Case, got, want) -> str | Failure | None:
             "the model's logits hold NaN or infinities: the hook must return z with one head's output zeroed"
         )
     worst = float(np.abs(values - expected).max())
-    return (
-        f"the model's logits with head {case.extra['layer']}.{case.extra['head']} ablated differ from the "
-        f"reference's by up to {worst:.3g}: the hook must return z with only that head's output zeroed"
-    )
+    head = f"{case.extra['layer']}.{case.extra['head']}"
+    advice = ": the hook must return z with only that head's output zeroed"
+    if case.secret:  # no gap to the expected logits: a figure that can be probed
+        return f"the model's logits with head {head} ablated differ from the reference's{advice}"
+    gap = f" by up to {worst:.3g}"
+    return f"the model's logits with head {head} ablated differ from the reference's{gap}{advice}"
 
 
 # --- get_ablation_scores -----------------------------------------------------------------------
 
 
-def abl_shape(case: Case, got, want) -> str | None:
+def scores_shape(case: Case, got, want: Answer) -> str | None:
     layers, heads = case.extra["shape"]
     values = floats(got)
     if values is None:
@@ -254,20 +210,16 @@ def abl_shape(case: Case, got, want) -> str | None:
     return None
 
 
-def abl_matches(case: Case, got, want) -> str | Failure | None:
-    values, expected = floats(got), want["value"].values.astype(np.float64)
+def ablation_scores_match(case: Case, got, want: Answer) -> str | Failure | None:
+    values, expected = floats(got), want.value.values.astype(np.float64)
     if values is None or values.shape != expected.shape:
         return f"no scores of shape {list(expected.shape)} to compare (see the shape test)"
-    if close(values, expected, SCORES_TOL):
-        return None
-    return differs(case, values, expected, head_label, "scores")
+    return allclose_problem(case, values, expected, SCORES_TOL, "scores", head_label, NOTICED)
 
 
 # --- the tests, with their points --------------------------------------------------------------
-
-
-def _group(*groups: str) -> Callable[[Case], bool]:
-    return lambda case: case.group in groups
+# The format tests (`format_only`) pay only for answers computed from their input: constant
+# answers of the right shape earn nothing (tests/submissions/hardening/hooks_constant_answers.py).
 
 
 def _batched(case: Case) -> bool:
@@ -276,42 +228,106 @@ def _batched(case: Case) -> bool:
 
 TESTS: tuple[Test, ...] = (
     Test(
-        F_INDUCTION,
-        f"runs as a hook on every attention pattern and fills each row of {STORE}",
-        3,
-        every,
-        ind_store,
-    ),
-    Test(F_INDUCTION, "each head's induction score on the default model", 4, _group("default"), ind_matches),
-    Test(
-        F_INDUCTION,
-        "models of other shapes (other numbers of layers and heads)",
-        3,
-        _group("shapes"),
-        ind_matches,
+        function=F_INDUCTION,
+        name=f"runs as a hook on every attention pattern and fills each row of {STORE}",
+        points=3,
+        per_case=store_filled,
+        format_only=True,
     ),
     Test(
-        F_INDUCTION, "batches of several sequences: the mean is over the batch too", 2, _batched, ind_matches
+        function=F_INDUCTION,
+        name="each head's induction score on the default model",
+        points=4,
+        selects=group("default"),
+        per_case=induction_scores_match,
     ),
     Test(
-        F_ATTRIBUTION,
-        "runs without errors and returns a float tensor of shape [seq - 1, 1 + 2 * n_heads]",
-        3,
-        every,
-        la_shape,
+        function=F_INDUCTION,
+        name="models of other shapes (other numbers of layers and heads)",
+        points=3,
+        selects=group("shapes"),
+        per_case=induction_scores_match,
     ),
-    Test(F_ATTRIBUTION, "column 0: the direct path (embed)", 2, every, la_direct),
-    Test(F_ATTRIBUTION, "columns 1 to n_heads: layer 0's heads", 2, every, la_layer0),
-    Test(F_ATTRIBUTION, "the last n_heads columns: layer 1's heads", 2, every, la_layer1),
-    Test(F_ATTRIBUTION, "models of other shapes, and a two-token sequence", 2, _group("shapes"), la_all),
     Test(
-        F_HOOK, "called on a tensor: returns z with that head's output zeroed", 3, _group("call"), hab_zeroed
+        function=F_INDUCTION,
+        name="batches of several sequences: the mean is over the batch too",
+        points=2,
+        selects=_batched,
+        per_case=induction_scores_match,
     ),
-    Test(F_HOOK, "called on a tensor: the other heads' outputs are unchanged", 2, _group("call"), hab_others),
     Test(
-        F_HOOK, "as a hook on hook_z: the model's logits with that head ablated", 3, _group("hook"), hab_run
+        function=F_ATTRIBUTION,
+        name="runs without errors and returns a float tensor of shape [seq - 1, 1 + 2 * n_heads]",
+        points=3,
+        per_case=attribution_shape,
+        format_only=True,
     ),
-    Test(F_SCORES, "runs without errors and returns a float tensor [n_layers, n_heads]", 2, every, abl_shape),
-    Test(F_SCORES, "the loss increase of each head, on a 2-layer model", 4, _group("two-layer"), abl_matches),
-    Test(F_SCORES, "a model of another shape (3 layers)", 3, _group("shapes"), abl_matches),
+    Test(
+        function=F_ATTRIBUTION,
+        name="column 0: the direct path (embed)",
+        points=2,
+        per_case=direct_path_matches,
+    ),
+    Test(
+        function=F_ATTRIBUTION,
+        name="columns 1 to n_heads: layer 0's heads",
+        points=2,
+        per_case=layer0_heads_match,
+    ),
+    Test(
+        function=F_ATTRIBUTION,
+        name="the last n_heads columns: layer 1's heads",
+        points=2,
+        per_case=layer1_heads_match,
+    ),
+    Test(
+        function=F_ATTRIBUTION,
+        name="models of other shapes, and a two-token sequence",
+        points=2,
+        selects=group("shapes"),
+        per_case=attribution_matches,
+    ),
+    Test(
+        function=F_HOOK,
+        name="called on a tensor: returns z with that head's output zeroed",
+        points=3,
+        selects=group("call"),
+        per_case=head_zeroed,
+        format_only=True,
+    ),
+    Test(
+        function=F_HOOK,
+        name="called on a tensor: the other heads' outputs are unchanged",
+        points=2,
+        selects=group("call"),
+        per_case=other_heads_unchanged,
+    ),
+    Test(
+        function=F_HOOK,
+        name="as a hook on hook_z: the model's logits with that head ablated",
+        points=3,
+        selects=group("hook"),
+        per_case=ablated_logits_match,
+    ),
+    Test(
+        function=F_SCORES,
+        name="runs without errors and returns a float tensor [n_layers, n_heads]",
+        points=2,
+        per_case=scores_shape,
+        format_only=True,
+    ),
+    Test(
+        function=F_SCORES,
+        name="the loss increase of each head, on a 2-layer model",
+        points=4,
+        selects=group("two-layer"),
+        per_case=ablation_scores_match,
+    ),
+    Test(
+        function=F_SCORES,
+        name="a model of another shape (3 layers)",
+        points=3,
+        selects=group("shapes"),
+        per_case=ablation_scores_match,
+    ),
 )

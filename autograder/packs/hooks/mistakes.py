@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from autograder.engine.kit import floats
 from autograder.engine.pack import Case
 from autograder.packs.hooks.cases import F_ATTRIBUTION, F_HOOK, F_INDUCTION, F_SCORES
-from autograder.packs.hooks.checks import floats
 
 MATCH = dict(atol=1e-4, rtol=1e-3)  # a wrong version "would have returned" what came back
 
@@ -43,7 +43,7 @@ def _first_match(answers, mistakes, simulate, expected) -> str | None:
 
 
 def _value(want) -> np.ndarray:
-    return want["value"].values.astype(np.float64)
+    return want.value.values.astype(np.float64)
 
 
 # --- induction_score_hook ----------------------------------------------------------------------
@@ -52,7 +52,7 @@ def _value(want) -> np.ndarray:
 def _patterns(case: Case, want) -> np.ndarray:
     """The run's patterns as [batch, n_layers, n_heads, n, n] (recorded one sequence at a time)."""
     layers = case.extra["shape"][0]
-    flat = [p.values.astype(np.float64) for p in want["args"]]
+    flat = [p.values.astype(np.float64) for p in want.args]
     return np.stack([np.stack(flat[row * layers : (row + 1) * layers]) for row in range(case.extra["batch"])])
 
 
@@ -137,8 +137,8 @@ def _attribution(embed, l1, l2, W_U, tokens, targets=None, rows=None, order=(0, 
     return np.concatenate([parts[i] for i in order], axis=-1)
 
 
-def _la_args(want):
-    embed, l1, l2, W_U, tokens = want["args"]
+def _attribution_args(want):
+    embed, l1, l2, W_U, tokens = want.args
     return (
         embed.values.astype(np.float64),
         l1.values.astype(np.float64),
@@ -198,7 +198,7 @@ ATTRIBUTION_MISTAKES = [
 
 def attribution_hint(answers) -> str | None:
     return _first_match(
-        answers, ATTRIBUTION_MISTAKES, lambda mistake, case, want: mistake(*_la_args(want)), _value
+        answers, ATTRIBUTION_MISTAKES, lambda mistake, case, want: mistake(*_attribution_args(want)), _value
     )
 
 
@@ -256,7 +256,7 @@ def hook_hint(answers) -> str | None:
     calls = [(case, got, want) for case, got, want in answers if case.group == "call"]
 
     def simulate(mistake, case, want):
-        z, head = want["args"]
+        z, head = want.args
         return mistake(z.values.astype(np.float64), int(head))
 
     return _first_match(calls, HOOK_MISTAKES, simulate, _value)

@@ -11,59 +11,42 @@ test passes when a real answer came back and matched.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Callable
-
 import numpy as np
 
-from autograder.engine.pack import Case, Failure, Test
+from autograder.engine.kit import (
+    Answer,
+    Case,
+    Failure,
+    Test,
+    compare_labels,
+    extra_is,
+    extra_is_not,
+    fmt,
+    group,
+    heads,
+    order,
+    say,
+    show_labels,
+    what,
+)
 from autograder.engine.wire import Tensor, is_record
 from autograder.packs.induction_heads import cases
 from autograder.packs.induction_heads.cases import KINDS, THRESHOLDS
-
-
-def every(case: Case) -> bool:
-    return True
-
-
-def fmt(values) -> str:
-    text = np.array2string(np.asarray(values), threshold=12, edgeitems=4, separator=", ")
-    return " ".join(text.split())
-
-
-def say(case: Case, summary: str, details: str = "") -> str | Failure:
-    """The message for a failed case: all of it on a public input; on a secret one, the summary now
-    and the details (expected values included) after the due date."""
-    if not case.secret:
-        return summary + (f"{details}" if details else "")
-    return Failure(summary, summary + details)
-
 
 # --- generate_repeated_tokens ------------------------------------------------------------------
 
 
 def _tokens(got) -> Tensor | str:
     if not isinstance(got, Tensor) or got.kind != "tensor":
-        return f"returned {_what(got)}, expected a torch tensor"
+        return f"returned {what(got)}, expected a torch tensor"
     return got
-
-
-def _what(value) -> str:
-    if isinstance(value, Tensor):
-        return f"a {value.kind} of shape {list(value.shape)} and dtype {value.dtype}"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of {len(value)} items"
-    if is_record(value, "ActivationCache"):
-        return "an ActivationCache"
-    return f"{type(value).__name__ if not hasattr(value, 'cls') else value.cls} {str(value)[:60]!r}"
 
 
 def _expected_shape(case: Case) -> tuple[int, int]:
     return (case.extra["batch"], 1 + 2 * case.extra["seq_len"])
 
 
-def gen_shape(case: Case, got, want) -> str | None:
+def tokens_shape(case: Case, got, want: Answer) -> str | None:
     tokens = _tokens(got)
     if isinstance(tokens, str):
         return tokens
@@ -96,11 +79,11 @@ def _rows(case: Case, got) -> np.ndarray | None:
     return got.values.reshape(1, -1) if got.values.ndim == 1 else got.values
 
 
-def gen_bos(case: Case, got, want) -> str | None:
+def starts_with_bos(case: Case, got, want: Answer) -> str | None:
     rows = _rows(case, got)
     if rows is None:
         return "no tokens to look at (see the shape test)"
-    bos = int(want["value"].values[0, 0])
+    bos = int(want.value.values[0, 0])
     if not np.all(rows[:, 0] == bos):
         return (
             f"first tokens {fmt(rows[:, 0])}, expected the BOS id {bos} (model.tokenizer.bos_token_id) "
@@ -123,7 +106,7 @@ def _drawn(rows: np.ndarray | None, case: Case) -> str | None:
     return None
 
 
-def gen_repeats(case: Case, got, want) -> str | None:
+def second_half_repeats(case: Case, got, want: Answer) -> str | None:
     rows = _rows(case, got)
     if problem := _drawn(rows, case):
         return problem
@@ -135,7 +118,7 @@ def gen_repeats(case: Case, got, want) -> str | None:
     return None
 
 
-def gen_range(case: Case, got, want) -> str | None:
+def ids_in_vocab(case: Case, got, want: Answer) -> str | None:
     rows = _rows(case, got)
     if problem := _drawn(rows, case):
         return problem
@@ -148,25 +131,25 @@ def gen_range(case: Case, got, want) -> str | None:
     return None
 
 
-def gen_device(case: Case, got, want) -> str | None:
+def on_model_device(case: Case, got, want: Answer) -> str | None:
     tokens = _tokens(got)
     if isinstance(tokens, str):
         return tokens
     if problem := _drawn(_rows(case, tokens), case):
         return problem
-    if tokens.device != want["value"].device:
-        return f"on device {tokens.device}, expected model.cfg.device ({want['value'].device})"
+    if tokens.device != want.value.device:
+        return f"on device {tokens.device}, expected model.cfg.device ({want.value.device})"
     return None
 
 
-def gen_not_reseeded(pairs) -> str | None:
+def not_reseeded(pairs) -> str | None:
     by_input: dict[tuple, list] = {}
     for case, got, _ in pairs:
         key = (case.extra["model"], case.extra["seq_len"], case.extra["batch"])
         by_input.setdefault(key, []).append((case, got))
     compared = 0
-    for group in by_input.values():
-        for (a, got_a), (b, got_b) in zip(group, group[1:], strict=False):
+    for same in by_input.values():
+        for (a, got_a), (b, got_b) in zip(same, same[1:], strict=False):
             if _well_shaped(a, got_a) and _well_shaped(b, got_b):
                 compared += 1
                 if np.array_equal(got_a.values, got_b.values):
@@ -179,7 +162,7 @@ def gen_not_reseeded(pairs) -> str | None:
     return None
 
 
-def gen_varies(triples) -> str | None:
+def tokens_vary_with_seed(triples) -> str | None:
     """Evidence of a random draw, without which the property tests earn nothing: tokens that change
     with the seed, or, if they do not, that are torch's own draw under one of the seeds (a generator
     reseeded inside the function, a mistake of its own test). A fixed sequence is neither."""
@@ -187,20 +170,20 @@ def gen_varies(triples) -> str | None:
     for case, got, want in triples:
         if _well_shaped(case, got):
             by_input.setdefault((case.extra["model"], case.extra["seq_len"], case.extra["batch"]), []).append(
-                (got.values, want["value"].values)
+                (got.values, want.value.values)
             )
-    for group in by_input.values():
-        if len(group) > 1 and all(np.array_equal(group[0][0], got) for got, _ in group):
-            if not any(np.array_equal(group[0][0], want) for _, want in group):
+    for same in by_input.values():
+        if len(same) > 1 and all(np.array_equal(same[0][0], got) for got, _ in same):
+            if not any(np.array_equal(same[0][0], want) for _, want in same):
                 return (
                     "the same tokens under every torch seed, and not a draw of t.randint: draw them at random"
                 )
     return None
 
 
-def gen_exact(case: Case, got, want) -> str | Failure | None:
+def tokens_match(case: Case, got, want: Answer) -> str | Failure | None:
     tokens = _well_shaped(case, got)
-    expected = want["value"].values
+    expected = want.value.values
     if tokens is None:
         return say(case, "not the expected shape (see the shape test)", f"; expected {fmt(expected[0])}")
     if np.array_equal(tokens.values, expected):
@@ -220,8 +203,8 @@ def gen_exact(case: Case, got, want) -> str | Failure | None:
     if case.secret:
         return say(
             case,
-            f"the tokens differ from the reference's from position {differs}.{hint}",
-            f" Got {fmt(tokens.values[0])}, expected {fmt(expected[0])}.",
+            f"the tokens differ from the reference's.{hint}",  # no position now: it could be probed
+            f" From position {differs}: got {fmt(tokens.values[0])}, expected {fmt(expected[0])}.",
         )
     got, want = fmt(tokens.values[0]), fmt(expected[0])
     return f"first difference at position {differs}: got {got}, expected {want}.{hint}"
@@ -232,11 +215,11 @@ def gen_exact(case: Case, got, want) -> str | Failure | None:
 
 def _triple(got) -> tuple | str:
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        return f"returned {_what(got)}, expected a tuple (tokens, logits, cache)"
+        return f"returned {what(got)}, expected a tuple (tokens, logits, cache)"
     return tuple(got)
 
 
-def run_order(case: Case, got, want) -> str | None:
+def returns_tokens_logits_cache(case: Case, got, want: Answer) -> str | None:
     triple = _triple(got)
     if isinstance(triple, str):
         return triple
@@ -245,7 +228,7 @@ def run_order(case: Case, got, want) -> str | None:
         return None
     if sorted(kinds) == ["cache", "logits", "tokens"]:
         return f"returned ({', '.join(kinds)}): the order must be (tokens, logits, cache)"
-    return f"returned ({', '.join(_what(x) for x in triple)}), expected (tokens, logits, cache)"
+    return f"returned ({', '.join(what(x) for x in triple)}), expected (tokens, logits, cache)"
 
 
 def _kind(value) -> str:
@@ -262,15 +245,15 @@ def part(got, index: int):
     return got[index] if isinstance(got, (tuple, list)) and len(got) == 3 else None
 
 
-def run_tokens(case: Case, got, want, outcome: dict) -> str | Failure | None:
-    tokens, expected = part(got, 0), want["value"][0].values
+def uses_generated_tokens(case: Case, got, want: Answer, outcome: dict) -> str | Failure | None:
+    tokens, expected = part(got, 0), want.value[0].values
     if not (outcome.get("stand_in_calls") or {}).get("generate_repeated_tokens"):
         return (
             "it does not call generate_repeated_tokens: use generate_repeated_tokens(model, seq_len, batch) "
             "for the tokens, as the docstring asks"
         )
     if not isinstance(tokens, Tensor):
-        return f"the first item is {_what(tokens)}, expected the tokens"
+        return f"the first item is {what(tokens)}, expected the tokens"
     if tokens.shape != expected.shape or not np.array_equal(tokens.values, expected):
         advice = ": call generate_repeated_tokens(model, seq_len, batch) once and use its output"
         if case.secret:
@@ -283,26 +266,27 @@ def run_tokens(case: Case, got, want, outcome: dict) -> str | Failure | None:
     return None
 
 
-def run_logits(case: Case, got, want) -> str | None:
-    logits, expected = part(got, 1), want["value"][1].values
+def logits_match(case: Case, got, want: Answer) -> str | None:
+    logits, expected = part(got, 1), want.value[1].values
     if not isinstance(logits, Tensor):
-        return f"the second item is {_what(logits)}, expected the logits"
+        return f"the second item is {what(logits)}, expected the logits"
     if logits.shape != expected.shape:
         why = " (the batch dimension is missing)" if logits.shape == expected.shape[1:] else ""
         return f"logits of shape {list(logits.shape)}, expected {list(expected.shape)}{why}"
     if not np.allclose(logits.values, expected, atol=1e-4, rtol=1e-4):
         worst = float(np.abs(logits.values.astype(np.float64) - expected).max())
+        gap = "" if case.secret else f" by up to {worst:.3g}"  # a figure that could be probed
         return (
-            f"the logits differ from the model's output on the tokens by up to {worst:.3g}: run the model "
+            f"the logits differ from the model's output on the tokens{gap}: run the model "
             "once, on exactly the tokens you return (model.run_with_cache(tokens))"
         )
     return None
 
 
-def run_cache(case: Case, got, want) -> str | None:
-    cache_, expected = part(got, 2), want["value"][2]
+def cache_matches(case: Case, got, want: Answer) -> str | None:
+    cache_, expected = part(got, 2), want.value[2]
     if not is_record(cache_, "ActivationCache"):
-        return f"the third item is {_what(cache_)}, expected an ActivationCache"
+        return f"the third item is {what(cache_)}, expected an ActivationCache"
     if not cache_.has_batch_dim:
         return "the cache has no batch dimension: keep it (remove_batch_dim=False, the default)"
     if len(cache_.patterns) != len(expected.patterns):
@@ -329,9 +313,9 @@ def log_prob_halves(tokens: np.ndarray, logits: np.ndarray, seq_len: int) -> tup
 LOSS_GAP = 3.0  # nats: the default model predicts the repeated half at least this much better
 
 
-def run_loss_gap(case: Case, got, want) -> str | Failure | None:
+def loss_gap_matches(case: Case, got, want: Answer) -> str | Failure | None:
     tokens, logits = part(got, 0), part(got, 1)
-    expected_tokens, expected_logits = want["value"][0].values, want["value"][1].values
+    expected_tokens, expected_logits = want.value[0].values, want.value[1].values
     if not (
         isinstance(tokens, Tensor)
         and isinstance(logits, Tensor)
@@ -362,36 +346,10 @@ def run_loss_gap(case: Case, got, want) -> str | Failure | None:
 
 # --- detectors ---------------------------------------------------------------------------------
 
-LABEL = re.compile(r"(\d{1,4})\.(\d{1,4})")
 
-
-def heads(got, shape: tuple[int, int]) -> set[str] | str:
-    """The submission's answer as a set of "layer.head" labels, or what is wrong with it (in time
-    linear in its length, which is capped by the model's number of heads)."""
-    if not isinstance(got, (list, tuple)):
-        return f'returned {_what(got)}, expected a list of "layer.head" strings'
-    if len(got) > shape[0] * shape[1]:
-        return f"{len(got)} labels, more than this model's {shape[0] * shape[1]} heads"
-    labels = []
-    for item in got:
-        if not isinstance(item, str):
-            return f'the list holds {_what(item)}; each item must be a string such as "1.4"'
-        match = LABEL.fullmatch(item)
-        if not match:
-            return f'{item[:40]!r} is not of the form "layer.head" (e.g. "1.4")'
-        layer, head = int(match[1]), int(match[2])
-        if layer >= shape[0] or head >= shape[1] or item != f"{layer}.{head}":
-            return f"{item!r} is not a head of this model ({shape[0]} layers of {shape[1]} heads)"
-        labels.append(item)
-    twice = [label for label, count in Counter(labels).items() if count > 1]
-    if twice:
-        return f"{sorted(twice)[0]!r} is listed twice"
-    return set(labels)
-
-
-def patterns_of(want: dict) -> list[np.ndarray]:
+def patterns_of(want: Answer) -> list[np.ndarray]:
     """The input's attention patterns, [n_heads, n, n] per layer, as the reference run saw them."""
-    return [p.values for p in want["args"][0].patterns]
+    return [p.values for p in want.args[0].patterns]
 
 
 def threshold_of(function: str) -> float:
@@ -403,22 +361,22 @@ def head_score(layers: list[np.ndarray], label: str, function: str) -> float:
     return cases.scores(layers[layer][head])[KINDS[function]]
 
 
-def det_format(case: Case, got, want) -> str | None:
+def head_list_format(case: Case, got, want: Answer) -> str | None:
     found = heads(got, case.extra["shape"])
     if isinstance(found, str):
         return found
-    if not found and want["value"]:  # an empty list is well formed, but no evidence of anything
+    if not found and want.value:  # an empty list is well formed, but no evidence of anything
         return "returned no heads, where there are some"
     return None
 
 
-def det_varies(triples) -> str | None:
+def heads_vary_with_input(triples) -> str | None:
     """An answer that is the same for every input, where the right answers differ, shows nothing of
     the inputs: no format points for it."""
     answers = [
         frozenset(got) for case, got, want in triples if isinstance(heads(got, case.extra["shape"]), set)
     ]
-    expected = {frozenset(want["value"]) for _, _, want in triples}
+    expected = {frozenset(want.value) for _, _, want in triples}
     if len(answers) >= 3 and len(set(answers)) == 1 and len(expected) > 1:
         return (
             f"the same answer {show_labels(answers[0])} for every input: "
@@ -427,11 +385,11 @@ def det_varies(triples) -> str | None:
     return None
 
 
-def det_matches(case: Case, got, want) -> str | Failure | None:
+def heads_match(case: Case, got, want: Answer) -> str | Failure | None:
     found = heads(got, case.extra["shape"])
     if isinstance(found, str):
         return found
-    expected = set(want["value"])
+    expected = set(want.value)
     if found == expected:
         return None
     layers = patterns_of(want)
@@ -444,7 +402,7 @@ def det_matches(case: Case, got, want) -> str | Failure | None:
         )
         return text + (f" and {len(labels) - len(shown)} more" if len(labels) > len(shown) else "")
 
-    parts = [f"expected {show_labels(expected)}, got {show_labels(found)}"]
+    parts = [compare_labels(expected, found)]
     if expected - found:
         parts.append("missing " + explain(expected - found, ">"))
     if found - expected:
@@ -456,98 +414,66 @@ def det_matches(case: Case, got, want) -> str | Failure | None:
 
 
 def _secret_summary(case: Case, expected: set[str], found: set[str], threshold: float) -> str:
-    """What is wrong with an answer on a secret input, without the answer: counts, and the heads
-    planted near the threshold among those missed or listed wrongly."""
+    """What is wrong with an answer on a secret input, without the answer and without counts (the
+    number of heads to find would be probed over many submissions): which way it is wrong, and
+    whether heads planted near the threshold are among those missed or listed wrongly."""
     missed, extra = expected - found, found - expected
     parts = []
     if missed:
-        parts.append(f"missed {len(missed)} of {len(expected)} heads")
+        parts.append("missed heads it should list")
     if extra:
-        parts.append(f"listed {len(extra)} that {'is' if len(extra) == 1 else 'are'} not one")
+        parts.append("listed heads it should not")
     kind = KINDS[case.function]
     plants = case.extra.get("plants", {})
-    near = [
-        label
-        for label in missed
-        if label in plants and plants[label][0] == kind and abs(plants[label][1] - threshold) < 0.05
-    ]
-    wrongly = [
-        label
-        for label in extra
-        if label in plants and plants[label][0] == kind and abs(plants[label][1] - threshold) < 0.05
-    ]
-    if near:
-        parts.append(f"{_count(len(near))} planted just above the threshold")
-    if wrongly:
-        parts.append(f"{_count(len(wrongly))} planted just below it")
+
+    def near(labels: set[str]) -> bool:
+        return any(
+            label in plants and plants[label][0] == kind and abs(plants[label][1] - threshold) < 0.05
+            for label in labels
+        )
+
+    if near(missed):
+        parts.append("some of those missed are planted just above the threshold")
+    if near(extra):
+        parts.append("some of those listed wrongly are planted just below it")
     return "; ".join(parts) + f" on {case.about}"
-
-
-def _count(n: int) -> str:
-    return "one" if n == 1 else str(n)
-
-
-def order(labels) -> list[str]:
-    return sorted(labels, key=lambda x: tuple(int(p) for p in x.split(".")))
-
-
-def show_labels(labels) -> str:
-    if not labels:
-        return "[] (no heads)"
-    ordered = order(labels)
-    if len(ordered) > 8:
-        return "[" + ", ".join(ordered[:8]) + f", ... ({len(ordered)} heads)]"
-    return "[" + ", ".join(ordered) + "]"
 
 
 # --- the tests, with their points --------------------------------------------------------------
 
 
-def _group(*groups: str) -> Callable[[Case], bool]:
-    return lambda case: case.group in groups
-
-
-def _model(name: str) -> Callable[[Case], bool]:
-    return lambda case: case.extra.get("model") == name
-
-
-def _not_model(name: str) -> Callable[[Case], bool]:
-    return lambda case: case.extra.get("model") != name
-
-
 def detector_tests(name: str) -> list[Test]:
+    """A detector's tests: a format test that pays only for answers that change with the input,
+    then its answer on each group of inputs."""
     text = name != "induction_attn_detector"  # the induction detector's input is always repeated tokens
+
+    def on(groups: str, title: str, points: float) -> Test:
+        return Test(function=name, name=title, points=points, selects=group(groups), per_case=heads_match)
+
     return [
         Test(
-            name,
-            'runs without errors and returns a list of "layer.head" strings, each head once',
-            2,
-            every,
-            det_format,
-            across=det_varies,
+            function=name,
+            name='runs without errors and returns a list of "layer.head" strings, each head once',
+            points=2,
+            per_case=head_list_format,
+            across=heads_vary_with_input,
         ),
-        *(
-            [Test(name, "the seed's text on the default model", 2, _group("text"), det_matches)]
-            if text
-            else []
-        ),
-        Test(
-            name,
-            "repeated random tokens on the default model",
-            2 if text else 4,
-            _group("repeated"),
-            det_matches,
-        ),
-        Test(
-            name,
-            "models of other shapes (other numbers of layers and heads)",
-            3,
-            _group("shapes"),
-            det_matches,
-        ),
-        Test(name, "planted heads just above and just below the threshold", 4, _group("near"), det_matches),
-        Test(name, "short sequences and edge positions", 2, _group("edges"), det_matches),
+        *([on("text", "the seed's text on the default model", 2)] if text else []),
+        on("repeated", "repeated random tokens on the default model", 2 if text else 4),
+        on("shapes", "models of other shapes (other numbers of layers and heads)", 3),
+        on("near", "planted heads just above and just below the threshold", 4),
+        on("edges", "short sequences and edge positions", 2),
     ]
+
+
+def token_test(name: str, points: float, check) -> Test:
+    """A property of the tokens: it earns points only with evidence of a random draw, tokens that
+    change with the seed (a fixed sequence has every property but shows nothing)."""
+    return Test(function=G, name=name, points=points, per_case=check, across=tokens_vary_with_seed)
+
+
+def run_test(name: str, points: float, check, with_outcome: bool = False) -> Test:
+    return Test(function=R, name=name, points=points, per_case=check, with_outcome=with_outcome)
 
 
 G, R = "generate_repeated_tokens", "run_and_cache_model_repeated_tokens"
@@ -555,34 +481,43 @@ TESTS: tuple[Test, ...] = (
     *detector_tests("current_attn_detector"),
     *detector_tests("prev_attn_detector"),
     *detector_tests("first_attn_detector"),
-    # Properties earn points only with evidence of a random draw: tokens that change with the seed.
+    token_test(
+        "runs without errors and returns an int64 tensor of shape [batch, 1 + 2 * seq_len]", 5, tokens_shape
+    ),
+    token_test("every row starts with the BOS token", 2, starts_with_bos),
+    token_test("the second half repeats the first half", 3, second_half_repeats),
+    token_test("token ids lie in [0, d_vocab) of the model given", 2, ids_in_vocab),
+    token_test("the tokens are on model.cfg.device", 1, on_model_device),
     Test(
-        G,
-        "runs without errors and returns an int64 tensor of shape [batch, 1 + 2 * seq_len]",
+        function=G,
+        name="draws from torch's global generator without reseeding it",
+        points=2,
+        across=not_reseeded,
+    ),
+    Test(
+        function=G,
+        name="matches the reference's tokens under fixed seeds (default model)",
+        points=3,
+        selects=extra_is("model", "default"),
+        per_case=tokens_match,
+    ),
+    Test(
+        function=G,
+        name="matches the reference's tokens under fixed seeds (models of other shapes)",
+        points=2,
+        selects=extra_is_not("model", "default"),
+        per_case=tokens_match,
+    ),
+    run_test(
+        "runs without errors and returns (tokens, logits, cache) in that order",
         5,
-        every,
-        gen_shape,
-        across=gen_varies,
+        returns_tokens_logits_cache,
     ),
-    Test(G, "every row starts with the BOS token", 2, every, gen_bos, across=gen_varies),
-    Test(G, "the second half repeats the first half", 3, every, gen_repeats, across=gen_varies),
-    Test(G, "token ids lie in [0, d_vocab) of the model given", 2, every, gen_range, across=gen_varies),
-    Test(G, "the tokens are on model.cfg.device", 1, every, gen_device, across=gen_varies),
-    Test(G, "draws from torch's global generator without reseeding it", 2, every, across=gen_not_reseeded),
-    Test(
-        G, "matches the reference's tokens under fixed seeds (default model)", 3, _model("default"), gen_exact
+    run_test(
+        "the tokens are those generate_repeated_tokens returns", 3, uses_generated_tokens, with_outcome=True
     ),
-    Test(
-        G,
-        "matches the reference's tokens under fixed seeds (models of other shapes)",
-        2,
-        _not_model("default"),
-        gen_exact,
-    ),
-    Test(R, "runs without errors and returns (tokens, logits, cache) in that order", 5, every, run_order),
-    Test(R, "the tokens are those generate_repeated_tokens returns", 3, every, run_tokens, with_outcome=True),
-    Test(R, "the logits are the model's output on those tokens", 4, every, run_logits),
-    Test(R, "the cache holds that run's attention patterns, batch dimension kept", 4, every, run_cache),
-    Test(R, "the loss gap: mean log-prob of the correct token on each half", 4, every, run_loss_gap),
+    run_test("the logits are the model's output on those tokens", 4, logits_match),
+    run_test("the cache holds that run's attention patterns, batch dimension kept", 4, cache_matches),
+    run_test("the loss gap: mean log-prob of the correct token on each half", 4, loss_gap_matches),
     *detector_tests("induction_attn_detector"),
 )

@@ -8,10 +8,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from autograder.engine.kit import heads, show_labels
 from autograder.engine.pack import Case
 from autograder.packs.induction_heads import cases
 from autograder.packs.induction_heads.cases import DETECTORS, KINDS
-from autograder.packs.induction_heads.checks import heads, patterns_of, show_labels, threshold_of
+from autograder.packs.induction_heads.checks import patterns_of, threshold_of
 
 
 # The usual wrong versions of each detector: (hint, score function on one head's pattern [n, n], threshold).
@@ -121,14 +122,14 @@ def _mistake_answer(score, threshold: float, layers: list[np.ndarray], shape=Non
     }
 
 
-def det_hint(function: str, answers: list[tuple[Case, object, dict]]) -> str | None:
+def detector_hint(function: str, answers: list[tuple[Case, object, dict]]) -> str | None:
     """Names the mistake that explains every answer the submission gave, where one does."""
     seen = []
     for case, got, want in answers:
         found = heads(got, case.extra["shape"])
         if isinstance(found, set):
             seen.append((case, found, want))
-    wrong = [(c, f, w) for c, f, w in seen if f != set(w["value"])]
+    wrong = [(c, f, w) for c, f, w in seen if f != set(w.value)]
     if not wrong:
         return None
     for hint, score, threshold in MISTAKES[function]:
@@ -151,7 +152,7 @@ def det_hint(function: str, answers: list[tuple[Case, object, dict]]) -> str | N
 
 
 HINTS: dict[str, Callable] = {
-    name: (lambda answers, name=name: det_hint(name, answers)) for name in DETECTORS
+    name: (lambda answers, name=name: detector_hint(name, answers)) for name in DETECTORS
 }
 
 

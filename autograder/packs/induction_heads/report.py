@@ -10,6 +10,7 @@ import importlib.util
 
 import numpy as np
 
+from autograder.engine import kit
 from autograder.engine.wire import Tensor
 from autograder.output.html import attention_view, escape, figure
 from autograder.packs.induction_heads import checks
@@ -105,9 +106,9 @@ def _attention(raw: dict, reference) -> str:
                 continue
             expected = set(reference.outcomes[case_id]["value"])
             got = raw.get(case_id)
-            found = checks.heads(got["value"], (2, 12)) if got and got["status"] == "ok" else None
+            found = kit.heads(got["value"], (2, 12)) if got and got["status"] == "ok" else None
             found = found if isinstance(found, set) else None
-            for label in checks.order(expected | (found or set())):
+            for label in kit.order(expected | (found or set())):
                 if found is None:
                     note = "expected" if label in expected else ""
                 elif label in expected and label not in found:

@@ -1,0 +1,109 @@
+"""The contract between the engine and an exercise pack: every callable a pack gives, in one place.
+
+A pack is data (`pack.Pack`, `pack.Test`, `pack.Case`) and a few callables. Each callable's
+signature is a Protocol below, with what it gets, what it returns and when the engine calls it.
+Everything a callable gets from a run is plain data: `wire.Tensor`, `wire.Record`, lists, numbers,
+strings; never a live object of the student's. The shared vocabulary for writing checks is
+`autograder.engine.kit`.
+
+Where each callable runs:
+- `InputsOf`, `Screen`, `Selects`, `PerCase`, `PerCaseWithOutcome`, `Across`, `Hint`, `ErrorHint`,
+  `Report`, `Demo`: in the trusted process that judges, which never imports torch per submission.
+- The pack's `Fixtures` class (`engine/fixtures.py`): inside the worker's template, once; it turns
+  each argument spec into a value. A pack adds argument kinds and drivers there with `@kind` and
+  `@driver`, in a module of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from autograder.engine.pack import Case, Failure, Inputs, Pack
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reference's answer on one case, as the checks see it.
+
+    `value` is what the reference returned; `args` the per-call arguments it was called with, after
+    the call (shared fixtures such as a model left out), so a check can explain an answer from its
+    input; `inputs` what the fixtures say of each argument for reports (the tokens behind a cache)."""
+
+    value: Any
+    args: tuple = ()
+    inputs: tuple = ()
+
+    @classmethod
+    def of(cls, outcome: dict) -> Answer:
+        """The answer in a reference outcome as the worker sent it."""
+        return cls(outcome.get("value"), tuple(outcome.get("args") or ()), tuple(outcome.get("inputs") or ()))
+
+
+class InputsOf(Protocol):
+    def __call__(self, secret: str | None) -> Inputs:
+        """Every case a submission is called on: the public ones (`secret` None, what `check`
+        uses), or a draw from the course's secret (`grade --secret`). Deterministic in `secret`.
+        Cases drawn from a secret say so (`Case.secret`): their feedback must not give the
+        expected answer away."""
+
+
+class Screen(Protocol):
+    def __call__(self, inputs: Inputs, reference: Any) -> Inputs:
+        """Drops drawn cases the reference's answers show unfit (a score too near a threshold),
+        after the reference ran and before any submission is judged. `reference.outcomes` maps a
+        case id to the worker's outcome document."""
+
+
+class Selects(Protocol):
+    def __call__(self, case: Case) -> bool:
+        """Whether a test looks at this case (`kit.every`, `kit.group("shapes")`, ...)."""
+
+
+class PerCase(Protocol):
+    def __call__(self, case: Case, got: Any, want: Answer) -> str | Failure | None:
+        """What is wrong with the answer `got` on one case, or None.
+
+        Say it as a sentence the student can act on ("shape [3, 4], expected [4, 3]
+        (transposed)"). On a case drawn from a secret (`case.secret`), say what is wrong without
+        the expected answer and without a figure that measures the distance to it: return
+        `kit.say(case, summary, details)` or a `Failure`; the details are shown after the due
+        date. The judge prefixes "On <case.about>: "."""
+
+
+class PerCaseWithOutcome(Protocol):
+    def __call__(self, case: Case, got: Any, want: Answer, outcome: dict) -> str | Failure | None:
+        """A `PerCase` that also reads the submission's whole outcome document (`Test.with_outcome`):
+        `outcome["stand_in_calls"]` says which other exercise functions it called."""
+
+
+class Across(Protocol):
+    def __call__(self, answers: list[tuple[Case, Any, Answer]]) -> str | Failure | None:
+        """What is wrong across every case of a test that came back, or None: an answer that does
+        not change with the input where the reference's does, the same draw under two seeds."""
+
+
+class Hint(Protocol):
+    def __call__(self, answers: list[tuple[Case, Any, Answer]]) -> str | None:
+        """The usual mistake that explains every answer of one function, in words ("the sign is
+        flipped"), or None. Called once per function; shown under each failing test."""
+
+
+class ErrorHint(Protocol):
+    def __call__(self, function: str, error: dict) -> str | None:
+        """A hint for an exception the student's function raised (`error["type"]`,
+        `error["message"]`), or None. The engine already explains NotImplementedError, a wrong
+        signature, a NameError and sys.exit()."""
+
+
+class Report(Protocol):
+    def __call__(self, result: Any, grader: Any) -> list[tuple[str, str]]:
+        """The pack's sections of the HTML report, as (heading, HTML body), for one graded
+        submission (`result.raw`: its raw values of `Pack.report_cases`; `grader.reference`:
+        the reference's). Everything the student wrote must be escaped."""
+
+
+class Demo(Protocol):
+    def __call__(self, pack: Pack, model: str) -> list[str]:
+        """The lines `autograder demo` prints: the reference's answers on a model, for instructors."""

@@ -1,0 +1,249 @@
+"""The pack author's kit: the words checks are written in, shared by every pack.
+
+A check gets a case, what the submission returned (`got`, plain data) and the reference's answer
+(`want`, a `contract.Answer`), and returns what is wrong in a sentence, or None. This module holds
+what every pack needs for that:
+
+- selectors for `Test.selects`: `every`, `group`, `extra_is`, `extra_is_not`;
+- descriptions: `what` (what came back, in words), `fmt` (an array, short), `expected_got`;
+- secrecy: `say` (all of a message on a public input; on one drawn from a secret, the summary now
+  and the details after the due date);
+- tensors: `floats`, `close`, `shape_problem`, `allclose_problem` ("3 of 12 scores differ ...");
+- head lists: `heads` ("layer.head" labels, validated), `order`, `show_labels`, `compare_labels`;
+- evidence: `same_answer` and `varies_like`, which the judge uses to pay a `format_only` test only
+  for answers that change with their input as the reference's do.
+
+Messages on inputs drawn from a secret never carry a figure measured against the expected answer
+(a gap, a position, a count of wrong entries): such a figure can be probed over many submissions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograder.engine.contract import Answer
+from autograder.engine.pack import Case, Failure, Test, every
+from autograder.engine.wire import Tensor, is_record
+
+__all__ = [
+    "Answer",
+    "Case",
+    "Failure",
+    "Test",
+    "allclose_problem",
+    "close",
+    "compare_labels",
+    "every",
+    "expected_got",
+    "extra_is",
+    "extra_is_not",
+    "floats",
+    "fmt",
+    "group",
+    "heads",
+    "order",
+    "same_answer",
+    "varies_like",
+    "say",
+    "shape_problem",
+    "show_labels",
+    "what",
+]
+
+
+# --- selectors ---------------------------------------------------------------------------------
+
+
+def group(*groups: str) -> Callable[[Case], bool]:
+    """Selects the cases of these groups (`Case.group`)."""
+    return lambda case: case.group in groups
+
+
+def extra_is(key: str, value: Any) -> Callable[[Case], bool]:
+    """Selects the cases whose `extra[key]` is `value` (`extra_is("model", "default")`)."""
+    return lambda case: case.extra.get(key) == value
+
+
+def extra_is_not(key: str, value: Any) -> Callable[[Case], bool]:
+    return lambda case: case.extra.get(key) != value
+
+
+# --- descriptions ------------------------------------------------------------------------------
+
+
+def what(value: Any) -> str:
+    """What came back, in words: "a tensor of shape [2, 3] and dtype float32", "a list of 4 items"."""
+    if isinstance(value, Tensor):
+        return f"a {value.kind} of shape {list(value.shape)} and dtype {value.dtype}"
+    if value is None:
+        return "None"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if is_record(value, "ActivationCache"):
+        return "an ActivationCache"
+    return f"{type(value).__name__ if not hasattr(value, 'cls') else value.cls} {str(value)[:60]!r}"
+
+
+def fmt(values: Any, edgeitems: int = 4, precision: int | None = None) -> str:
+    """An array on one line, its middle elided when long: "[1, 2, 3, ..., 8, 9, 10]"."""
+    text = np.array2string(
+        np.asarray(values), threshold=12, edgeitems=edgeitems, precision=precision, separator=", "
+    )
+    return " ".join(text.split())
+
+
+def expected_got(expected: Any, got: Any) -> str:
+    return f"expected {expected}, got {got}"
+
+
+def say(case: Case, summary: str, details: str = "") -> str | Failure:
+    """The message for a failed case: all of it on a public input; on a secret one, the summary now
+    and the details (expected values included) after the due date."""
+    if not case.secret:
+        return summary + details
+    return Failure(summary, summary + details)
+
+
+# --- tensors -----------------------------------------------------------------------------------
+
+
+def floats(got: Any) -> np.ndarray | None:
+    """The values of a float tensor, as float64, or None."""
+    if isinstance(got, Tensor) and got.dtype.startswith(("float", "bfloat")):
+        return got.values.astype(np.float64)
+    return None
+
+
+def close(got: np.ndarray, want: np.ndarray, tolerance: dict) -> bool:
+    return got.shape == want.shape and bool(np.allclose(got, want, **tolerance))
+
+
+def shape_problem(
+    shape: tuple, expected: tuple, why: dict[tuple, str] | None = None, named: str = ""
+) -> str | None:
+    """ "shape [3, 4], expected [4, 3] (transposed ...)", naming the usual mistake from `why`
+    (shape -> " (what it means)"); `named` spells the expected shape out ("= [seq - 1, ...]")."""
+    if tuple(shape) == tuple(expected):
+        return None
+    return f"shape {list(shape)}, expected {list(expected)}{named}{(why or {}).get(tuple(shape), '')}"
+
+
+def allclose_problem(
+    case: Case,
+    got: np.ndarray,
+    want: np.ndarray,
+    tolerance: dict,
+    noun: str,
+    label: Callable[[tuple], str] = lambda index: f"index {[int(i) for i in index]}",
+    noticed: dict | None = None,
+) -> str | Failure | None:
+    """None when `got` is close to `want` (same shape); else how many of the `noun` differ (by more
+    than the `noticed` tolerance, `tolerance` if None) and by how much at the worst entry, which
+    `label` names. On a secret input, only that they differ: the count, the gap and the values
+    follow after the due date."""
+    if close(got, want, tolerance):
+        return None
+    if got.shape != want.shape:
+        return f"{noun} of shape {list(got.shape)}, expected {list(want.shape)}"
+    if np.isnan(got).any():
+        return f"{int(np.isnan(got).sum())} of the {got.size} {noun} are NaN"
+    gap = np.abs(got - want)
+    worst = np.unravel_index(int(np.argmax(gap)), gap.shape)
+    noticed = noticed or tolerance
+    count = int((gap > noticed.get("atol", 1e-8) + noticed.get("rtol", 1e-5) * np.abs(want)).sum())
+    measured = f"{count} of {want.size} {noun} differ from the reference's, by up to {gap[worst]:.3g}"
+    details = f" (at {label(worst)}: got {got[worst]:.5g}, expected {want[worst]:.5g})"
+    if want.size <= 16:  # the whole answer, where it is short enough to read
+        details += f"; got {fmt(got, 3, 4)}, expected {fmt(want, 3, 4)}"
+    if not case.secret:
+        return measured + details
+    return Failure(f"the {noun} differ from the reference's", measured + details)
+
+
+# --- head lists --------------------------------------------------------------------------------
+
+LABEL = re.compile(r"(\d{1,4})\.(\d{1,4})")
+
+
+def heads(got: Any, shape: tuple[int, int]) -> set[str] | str:
+    """The submission's answer as a set of "layer.head" labels of a model of `shape` (layers,
+    heads), or what is wrong with it (in time linear in its length, capped by the number of heads)."""
+    if not isinstance(got, (list, tuple)):
+        return f'returned {what(got)}, expected a list of "layer.head" strings'
+    if len(got) > shape[0] * shape[1]:
+        return f"{len(got)} labels, more than this model's {shape[0] * shape[1]} heads"
+    labels = []
+    for item in got:
+        if not isinstance(item, str):
+            return f'the list holds {what(item)}; each item must be a string such as "1.4"'
+        match = LABEL.fullmatch(item)
+        if not match:
+            return f'{item[:40]!r} is not of the form "layer.head" (e.g. "1.4")'
+        layer, head = int(match[1]), int(match[2])
+        if layer >= shape[0] or head >= shape[1] or item != f"{layer}.{head}":
+            return f"{item!r} is not a head of this model ({shape[0]} layers of {shape[1]} heads)"
+        labels.append(item)
+    twice = [label for label, count in Counter(labels).items() if count > 1]
+    if twice:
+        return f"{sorted(twice)[0]!r} is listed twice"
+    return set(labels)
+
+
+def order(labels) -> list[str]:
+    """ "layer.head" labels by layer, then head ("1.10" after "1.9")."""
+    return sorted(labels, key=lambda x: tuple(int(p) for p in x.split(".")))
+
+
+def show_labels(labels) -> str:
+    if not labels:
+        return "[] (no heads)"
+    ordered = order(labels)
+    if len(ordered) > 8:
+        return "[" + ", ".join(ordered[:8]) + f", ... ({len(ordered)} heads)]"
+    return "[" + ", ".join(ordered) + "]"
+
+
+def compare_labels(expected: set[str], found: set[str]) -> str | None:
+    """None when the sets agree; else "expected [0.1, 1.4], got [1.4]"."""
+    if found == expected:
+        return None
+    return expected_got(show_labels(expected), show_labels(found))
+
+
+# --- evidence ----------------------------------------------------------------------------------
+
+
+def same_answer(a: Any, b: Any) -> bool:
+    """Whether two answers are the same, values and shapes: tensors by their values, lists and
+    tuples item by item, anything else by equality."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return (
+            isinstance(a, Tensor)
+            and isinstance(b, Tensor)
+            and a.shape == b.shape
+            and bool(np.array_equal(a.values, b.values, equal_nan=a.values.dtype.kind in "fc"))
+        )
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_answer(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(a == b)
+    except Exception:  # a record without equality: never taken for evidence of a difference
+        return True
+
+
+def varies_like(got: Any, want: Any) -> bool:
+    """Whether a tensor's entries vary as the reference's do (a correlation of at least 0.5 either
+    way, a flipped sign included): an answer computed from the input, even a wrong one. A constant,
+    or a tensor made from the input's shape alone (zeros, `z * 0`, a filled row), does not."""
+    got_values, want_values = floats(got), floats(want)
+    if got_values is None or want_values is None or got_values.shape != want_values.shape:
+        return False
+    a, b = got_values.ravel(), want_values.ravel()
+    if a.size < 2 or not (np.isfinite(a).all() and np.isfinite(b).all()) or a.std() == 0 or b.std() == 0:
+        return False
+    return abs(float(np.corrcoef(a, b)[0, 1])) >= 0.5
