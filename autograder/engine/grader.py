@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.engine import aliases, reference, sandbox
 from autograder.engine import pack as packs
-from autograder.engine import reference, sandbox
 from autograder.engine.files import PACKAGE, ROOT, cache_dir
 from autograder.engine.judge import NOT_IMPORTED, judge
 from autograder.engine.pack import Pack
@@ -146,8 +146,9 @@ class Grader:
                 submission_digest=submission.digest,
                 exercise=self.pack.name,
             )
+        renamed = aliases.found(self.pack, self.functions, submission.data)
         request = dict(
-            self.request,
+            aliases.request_for(self.request, renamed),
             filename=submission.filename,
             format=submission.format,
             statement_seconds=self.limits.statement_seconds,
@@ -164,7 +165,9 @@ class Grader:
                 if self.closed:  # closed while it started
                     self.templates[worker].close()
                     raise
+        aliases.file_under_own_names(raw, renamed)
         verdict = judge(raw, self.reference, self.pack, self.inputs, self.functions)
+        verdict.notes += aliases.notes(renamed)
         output = raw.output
         if raw.output_dropped:
             output += f"\n[... {raw.output_dropped} more bytes of output were dropped]"

@@ -43,6 +43,9 @@ class Function:
     params: tuple[Param, ...]
     globals: tuple[str, ...] = ()  # notebook globals the grader binds before each call
     stand_ins: tuple[str, ...] = ()  # exercise functions it calls: the reference's, while it is judged
+    # Other names the course's notebooks give it (ARENA 3.0's head_zero_ablation_hook, say): a file
+    # that defines it only under one of these is graded under that name.
+    aliases: tuple[str, ...] = ()
 
     def signature(self) -> str:
         shown = (p.name if p.default is NO_DEFAULT else f"{p.name}={p.default!r}" for p in self.params)
@@ -51,6 +54,10 @@ class Function:
     def parameters(self) -> list[list]:
         """[[name], [name, default], ...]: the form the worker binds stand-in calls with."""
         return [[p.name] if p.default is NO_DEFAULT else [p.name, p.default] for p in self.params]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
 
 @dataclass(frozen=True)
