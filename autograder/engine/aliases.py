@@ -39,8 +39,7 @@ def request_for(request: dict, names: dict[str, str]) -> dict:
     if not names:
         return request
     tasks = [
-        task | {"function": names.get(task["function"], task["function"])}
-        for task in request["functions"]
+        task | {"function": names.get(task["function"], task["function"])} for task in request["functions"]
     ]
     return request | {"functions": tasks}
 

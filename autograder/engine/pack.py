@@ -159,6 +159,9 @@ class Pack:
         None  # (inputs, reference) -> inputs: drops drawn cases the reference shows unfit
     )
     nbgrader_source: Path | None = None  # where the build writes the nbgrader source notebook
+    # How many times a secret's draw may be drawn again, when the screen leaves a test without
+    # inputs: `inputs(secret, attempt)` is then a new draw, the same for every grader of the course.
+    redraws: int = 0
 
     def function(self, name: str) -> Function:
         for function in self.functions:
@@ -186,6 +189,10 @@ class Pack:
         if self.solution.exists():
             h.update(self.solution.read_bytes())
         return h.hexdigest()
+
+
+class InputsUnfit(ValueError):
+    """No draw from a secret gave every test inputs that pass the pack's screen."""
 
 
 class UnknownExercise(ValueError):

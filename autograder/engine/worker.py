@@ -322,6 +322,7 @@ def _defined_name(source: str) -> str:
 def _replace_defaults(function, replaced: dict[int, Any]) -> None:
     """Where a default of `function`'s parameters is an exercise function with a stand-in (or an
     earlier case's stand-in for it), the stand-in instead."""
+
     def swap(value):
         if isinstance(value, (StandIn, Recorder)):
             value = value.original
