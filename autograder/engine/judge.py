@@ -133,7 +133,7 @@ def _problem(problem: dict) -> str:
     message = f"{problem['type']}: {problem['message']}" if problem["message"] else problem["type"]
     module = re.search(r"No module named '([^']+)'", problem["message"] or "")
     if problem["type"] == "ModuleNotFoundError" and module:
-        message = f"the module {module.group(1)} is not installed where your work is graded"
+        message = f"the module {module.group(1)} is not installed where your work is graded ({message})"
     skipped = f" ({problem['skipped']})" if problem.get("skipped") else ""
     return f"{problem['where']}: {message}{skipped}"
 
