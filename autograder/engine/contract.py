@@ -45,6 +45,8 @@ class InputsOf(Protocol):
     def __call__(self, secret: str | None) -> Inputs:
         """Every case a submission is called on: the public ones (`secret` None, what `check`
         uses), or a draw from the course's secret (`grade --secret`). Deterministic in `secret`.
+        A pack with `redraws` also takes `attempt` (1, 2, ...): a new draw from the same secret,
+        asked for when its screen left a test without inputs.
         Cases drawn from a secret say so (`Case.secret`): their feedback must not give the
         expected answer away."""
 

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.engine import aliases, reference, sandbox
 from autograder.engine import pack as packs
-from autograder.engine import reference, sandbox
 from autograder.engine.files import PACKAGE, ROOT, cache_dir
 from autograder.engine.judge import NOT_IMPORTED, judge
 from autograder.engine.pack import Pack
@@ -65,6 +65,7 @@ class Grader:
         sends them to its workers); by default they are loaded from the cache or run here."""
         self.pack = pack or packs.get()
         self.functions = functions or self.pack.names
+        self.workers = workers
         unknown = set(self.functions) - set(self.pack.names)
         if unknown:
             raise ValueError(
@@ -73,9 +74,64 @@ class Grader:
             )
         self.secret = secret
         self.limits, self.log_dir = limits or Limits(), log_dir
-        self.inputs = self.pack.inputs(secret)
         self.workdir = Path(tempfile.mkdtemp(prefix="autograder-"))
         os.chmod(self.workdir, 0o700)
+        self.templates: list[Template] = []
+        self.closed = False
+        try:
+            self._prepare(expected, require_isolation)
+        except BaseException:
+            self.close()
+            raise
+
+    def _prepare(self, expected: reference.Reference | None, require_isolation: bool) -> None:
+        """Starts the templates on the inputs and runs (or loads) the reference. A secret's draw
+        whose screen leaves a test without inputs is drawn again (at most `pack.redraws` times, the
+        same way for everyone: a course's graders all land on the same draw); if none fits, grading
+        is refused before anyone is graded."""
+        draws = self.pack.redraws + 1 if self.secret is not None else 1
+        unfit: list[str] = []
+        for attempt in range(draws):
+            inputs = self.pack.inputs(self.secret) if attempt == 0 else self.pack.inputs(self.secret, attempt)
+            if expected is not None and not all(case.id in expected.outcomes for case in inputs.cases):
+                continue  # the reference's outputs sent are for another of the draws
+            self.inputs = inputs
+            if not self.templates:
+                self._start_templates(require_isolation)
+            self.reference = expected or reference.load_or_run(
+                self.templates[0], self.pack, inputs, list(self.pack.readable), public=self.secret is None
+            )
+            if self.pack.screen:
+                self.inputs = self.pack.screen(inputs, self.reference)
+            unfit = self._without_inputs()
+            if not unfit:
+                break
+            for template in self.templates:  # the next draw's models and activations are others
+                template.close()
+            self.templates = []
+        else:
+            if not unfit:
+                raise ValueError(
+                    f"the reference's outputs sent do not fit any draw of {self.pack.name}'s inputs"
+                )
+            raise packs.InputsUnfit(
+                f"no draw from this secret gives the test {unfit[0]!r} of {self.pack.name} inputs that pass "
+                f"its screen ({draws} draws tried): choose another secret"
+                if self.secret is not None
+                else f"the public inputs of {self.pack.name} leave the test {unfit[0]!r} without inputs"
+            )
+        self.request, self.request_tensors = self.reference.request(self.pack, self.inputs, self.functions)
+
+    def _without_inputs(self) -> list[str]:
+        """The titles of the tests graded here that select none of the inputs."""
+        return [
+            test.title
+            for test in self.pack.tests
+            if test.function in self.functions
+            and not any(test.selects(case) for case in self.inputs.of(test.function))
+        ]
+
+    def _start_templates(self, require_isolation: bool) -> None:
         self.settings = {
             # Every mechanism is always tried; `require_isolation` says whether all of them must hold.
             "sandbox": True,
@@ -85,30 +141,16 @@ class Grader:
             "readable": [str(p) for p in self.pack.readable],
             "hidden": [str(p) for p in hidden_paths()],
         }
-        self.templates: list[Template] = []
-        self.closed = False
-        try:
-            self.templates = [self._start(i) for i in range(workers)]
-            for template in self.templates:
-                template.ready()
-            self.protections_off = self._protections_off()
-            if self.protections_off and require_isolation:
-                raise IsolationUnavailable(
-                    "refusing to grade without isolation; these protections are off:\n"
-                    + "\n".join(f"  {name}: {why}" for name, why in self.protections_off.items())
-                    + "\nRun on Linux with user namespaces and Landlock, or pass --allow-unsandboxed."
-                )
-            self.reference = expected or reference.load_or_run(
-                self.templates[0], self.pack, self.inputs, list(self.pack.readable), public=secret is None
+        self.templates = [self._start(i) for i in range(self.workers)]
+        for template in self.templates:
+            template.ready()
+        self.protections_off = self._protections_off()
+        if self.protections_off and require_isolation:
+            raise IsolationUnavailable(
+                "refusing to grade without isolation; these protections are off:\n"
+                + "\n".join(f"  {name}: {why}" for name, why in self.protections_off.items())
+                + "\nRun on Linux with user namespaces and Landlock, or pass --allow-unsandboxed."
             )
-            if self.pack.screen:
-                self.inputs = self.pack.screen(self.inputs, self.reference)
-            self.request, self.request_tensors = self.reference.request(
-                self.pack, self.inputs, self.functions
-            )
-        except BaseException:
-            self.close()
-            raise
 
     def _start(self, index: int) -> Template:
         log = self.log_dir / f"worker-{index}.log" if self.log_dir else None
@@ -146,8 +188,9 @@ class Grader:
                 submission_digest=submission.digest,
                 exercise=self.pack.name,
             )
+        renamed = aliases.found(self.pack, self.functions, submission.data)
         request = dict(
-            self.request,
+            aliases.request_for(self.request, renamed),
             filename=submission.filename,
             format=submission.format,
             statement_seconds=self.limits.statement_seconds,
@@ -164,7 +207,9 @@ class Grader:
                 if self.closed:  # closed while it started
                     self.templates[worker].close()
                     raise
+        aliases.file_under_own_names(raw, renamed)
         verdict = judge(raw, self.reference, self.pack, self.inputs, self.functions)
+        verdict.notes += aliases.notes(renamed)
         output = raw.output
         if raw.output_dropped:
             output += f"\n[... {raw.output_dropped} more bytes of output were dropped]"

@@ -9,6 +9,7 @@ fails its own tests, with the reason in one line, and no other function's.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from autograder.engine.kit import same_answer, varies_like
 from autograder.engine.pack import Failure, Inputs, Pack, Test
 from autograder.engine.reference import Reference
 from autograder.engine.runner import RawResults
+from autograder.engine.wire import OWN
 from autograder.output.results import NOT_READ, TestResult
 
 SHOWN = 2  # failing inputs shown per test; the rest are counted
@@ -81,7 +83,35 @@ def judge(
                     details=details,
                 )
             )
-    return Verdict(results, _status(raw, problems, functions), problems, list(raw.notes))
+    return Verdict(results, _status(raw, problems, functions), problems, list(raw.notes) + _own_answers(raw))
+
+
+def _own_answers(raw: RawResults) -> list[str]:
+    """A note where the student's own function answered calls the reference's recording does not
+    cover (a release, which has no reference code): there, a mistake in it can cost points twice."""
+    counted: dict[str, int] = {}
+    for outcome in raw.outcomes.values():
+        for key, calls in (outcome.get("stand_in_calls") or {}).items():
+            if key.endswith(OWN):
+                counted[key[: -len(OWN)]] = counted.get(key[: -len(OWN)], 0) + calls
+    return [
+        f"{name} was called in ways the reference's recorded calls do not cover (another hook point or "
+        f"other arguments; {calls} call(s)); here your own {name} answered them, so a mistake in it can "
+        "also cost points in the functions that call it. The course's grader answers them with the "
+        "reference's."
+        for name, calls in counted.items()
+    ]
+
+
+def missing_modules(raw: RawResults) -> list[str]:
+    """The modules the file's top-level imports asked for and that are not installed here."""
+    found = []
+    for problem in raw.program:
+        if problem["type"] == "ModuleNotFoundError":
+            match = re.search(r"No module named '([^']+)'", problem["message"])
+            if match and match.group(1) not in found:
+                found.append(match.group(1))
+    return found
 
 
 def _status(raw: RawResults, problems: list[str], functions: list[str]) -> str:
@@ -105,6 +135,9 @@ def _fatal(raw: RawResults) -> str:
 
 def _problem(problem: dict) -> str:
     message = f"{problem['type']}: {problem['message']}" if problem["message"] else problem["type"]
+    module = re.search(r"No module named '([^']+)'", problem["message"] or "")
+    if problem["type"] == "ModuleNotFoundError" and module:
+        message = f"the module {module.group(1)} is not installed where your work is graded ({message})"
     skipped = f" ({problem['skipped']})" if problem.get("skipped") else ""
     return f"{problem['where']}: {message}{skipped}"
 
@@ -147,15 +180,32 @@ def _collect(raw: RawResults, reference: Reference, pack: Pack, inputs: Inputs, 
         elif outcome["status"] == "error":
             error = outcome["error"]
             message = f"raised {error.get('type')}: {error.get('message')}".rstrip(": ")
-            errors[case.id] = (message + _error_hint(pack, function, error), error.get("traceback", ""))
+            hint = _error_hint(pack, function, error, missing_modules(raw))
+            errors[case.id] = (message + hint, error.get("traceback", ""))
         else:
             answers[case.id] = (case, outcome["value"], Answer.of(reference.outcomes[case.id]), outcome)
     return answers, errors
 
 
-def _error_hint(pack: Pack, function: str, error: dict) -> str:
+def _error_hint(pack: Pack, function: str, error: dict, modules: list[str] | None = None) -> str:
     kind, message = error.get("type", ""), str(error.get("message", ""))
     contract = pack.function(function)
+    module = re.search(r"No module named '([^']+)'", message)
+    if kind == "ModuleNotFoundError" and module:
+        return f" (the module {module.group(1)} is not installed where your work is graded)"
+    if kind == "NameError" and error.get("name") and modules:
+        name = error["name"]
+        named = [m for m in modules if name in (m, m.split(".")[0], m.split(".")[-1])]
+        if named:
+            return (
+                f" (the module {named[0]} is not installed where your work is graded, "
+                f"so {name!r} was never imported)"
+            )
+        return (
+            f" ({name!r} is not defined: perhaps the import that gives it failed, since the module"
+            f"{'s' if len(modules) > 1 else ''} {', '.join(modules)} "
+            f"{'are' if len(modules) > 1 else 'is'} not installed where your work is graded)"
+        )
     if kind == "NotImplementedError":
         return " (not written yet: replace `raise NotImplementedError()` with your code)"
     if kind == "TypeError" and ("argument" in message or "positional" in message):

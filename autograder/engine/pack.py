@@ -55,6 +55,9 @@ class Function:
     params: tuple[Param, ...]
     globals: tuple[str, ...] = ()  # notebook globals the grader binds before each call
     stand_ins: tuple[str, ...] = ()  # exercise functions it calls: the reference's, while it is judged
+    # Other names the course's notebooks give it (ARENA 3.0's head_zero_ablation_hook, say): a file
+    # that defines it only under one of these is graded under that name.
+    aliases: tuple[str, ...] = ()
 
     def signature(self) -> str:
         shown = (p.name if p.default is NO_DEFAULT else f"{p.name}={p.default!r}" for p in self.params)
@@ -63,6 +66,10 @@ class Function:
     def parameters(self) -> list[list]:
         """[[name], [name, default], ...]: the form the worker binds stand-in calls with."""
         return [[p.name] if p.default is NO_DEFAULT else [p.name, p.default] for p in self.params]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
 
 
 @dataclass(frozen=True)
@@ -171,6 +178,9 @@ class Pack:
     screen: Screen | None = None  # drops drawn cases the reference shows unfit
     hints: dict[str, Hint] = field(default_factory=dict)  # function -> names its usual mistake
     error_hint: ErrorHint | None = None  # explains an exception the student's function raised
+    # How many times a secret's draw may be drawn again, when the screen leaves a test without
+    # inputs: `inputs(secret, attempt)` is then a new draw, the same for every grader of the course.
+    redraws: int = 0
 
     # Where its files are: the pack's folder, the single source, what the build writes.
     package: Path  # hidden from the worker; part of the pack's digest
@@ -216,6 +226,10 @@ class Pack:
         if self.solution.exists():
             h.update(self.solution.read_bytes())
         return h.hexdigest()
+
+
+class InputsUnfit(ValueError):
+    """No draw from a secret gave every test inputs that pass the pack's screen."""
 
 
 class UnknownExercise(ValueError):

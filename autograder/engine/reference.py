@@ -11,6 +11,8 @@ inputs' expected values instead (`expected_path`), since it has no reference sol
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -60,7 +62,50 @@ class Reference:
 
 
 def _stand_ins(pack: Pack, function: str) -> dict:
-    return {name: pack.function(name).parameters() for name in pack.function(function).stand_ins}
+    """For each exercise function `function` calls: how its stand-in binds calls (the reference's
+    parameters), the other names it goes by, and the reference's own code for calls the recording
+    does not cover (only where the reference solution is: never in a release)."""
+    stand_ins = {}
+    for name in pack.function(function).stand_ins:
+        declared = pack.function(name)
+        stand_ins[name] = {
+            "parameters": declared.parameters(),
+            "aliases": list(declared.aliases),
+            "implementation": implementation(pack.solution, name),
+        }
+    return stand_ins
+
+
+@functools.cache
+def implementation(solution: Path, name: str) -> str | None:
+    """The reference's definition of `name` as source: the solution's imports, the function, and the
+    solution's other functions it uses. None where there is no solution (a release)."""
+    try:
+        tree = ast.parse(solution.read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    if name not in functions:
+        return None
+    needed, todo = [], [name]
+    while todo:
+        current = todo.pop()
+        if current in needed:
+            continue
+        needed.append(current)
+        todo += [
+            node.id
+            for node in ast.walk(functions[current])
+            if isinstance(node, ast.Name) and node.id in functions and node.id not in needed
+        ]
+    imports = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.Import)
+        or (isinstance(node, ast.ImportFrom) and not (node.module or "").startswith("autograder"))
+    ]
+    body = imports + [functions[n] for n in reversed(needed)]
+    return ast.unparse(ast.Module(body=body, type_ignores=[]))
 
 
 def reference_request(pack: Pack, inputs: Inputs) -> dict:

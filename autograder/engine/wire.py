@@ -295,3 +295,8 @@ def encode_decoded(value: Any, arrays: dict) -> Any:
     if isinstance(value, Opaque):
         return {"type": "object", "class": value.cls, "repr": value.text}
     raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+# An outcome's stand_in_calls[name + OWN]: the calls of a stand-in that the student's own function
+# answered (a release has no reference code for calls the reference's recording does not cover).
+OWN = ":own"

@@ -29,6 +29,7 @@ from safetensors.torch import save as save_tensors
 from autograder.engine import program as programs
 from autograder.engine import wire
 from autograder.engine.fixtures import Fixtures
+from autograder.engine.wire import OWN
 
 MAX_ELEMENTS = 4_000_000  # per returned tensor: far above any right answer, far below the memory limit
 MAX_ITEMS = 1_000  # per list, tuple or dict
@@ -162,7 +163,10 @@ class Unit:
         self.own_files: set[str] = set()
         self.skip = set(request.get("skip", []))
         self.names = [task["function"] for task in request["functions"]] + [
-            name for task in request["functions"] for name in task.get("stand_ins", {})
+            name
+            for task in request["functions"]
+            for stand_in, spec in task.get("stand_ins", {}).items()
+            for name in [stand_in, *spec.get("aliases", [])]
         ]
         import autograder
 
@@ -255,6 +259,10 @@ class Unit:
         finally:
             programs._flush()
         outcome["stand_in_calls"] = {name: stand_in.calls for name, stand_in in stand_ins.items()}
+        # Calls the student's own function answered (a release has no reference code): plain counts.
+        outcome["stand_in_calls"] |= {
+            f"{name}{OWN}": stand_in.calls_own for name, stand_in in stand_ins.items() if stand_in.calls_own
+        }
         if self.request["mode"] == "reference":
             encode = Encoder(tensors, self.fixtures)
             outcome["calls"] = encode(recorded)
@@ -265,17 +273,68 @@ class Unit:
     def install_stand_ins(
         self, namespace: dict, task: dict, case: dict, recorded: list, stand_ins: dict
     ) -> None:
-        """Other exercise functions the function calls: recorded (reference) or replayed (student)."""
-        for name, parameters in task.get("stand_ins", {}).items():
-            own = namespace.get(name)
+        """Other exercise functions the function calls: recorded (reference) or stood in for (student),
+        under every name the course gives them, and as defaults of the function's own parameters
+        (`ablation_function=head_zero_ablation_hook` was bound when the student's file ran)."""
+        replaced: dict[int, Any] = {}
+        for name, spec in task.get("stand_ins", {}).items():
+            names = [name, *spec.get("aliases", [])]
+            own = next((namespace[n] for n in names if callable(namespace.get(n))), None)
             own = getattr(own, "original", own)  # not a stand-in of a stand-in
             if self.request["mode"] == "reference":
-                namespace[name] = Recorder(name, own, parameters, self.fixtures, recorded)
+                stand_in: Any = Recorder(name, own, spec["parameters"], self.fixtures, recorded)
             else:
                 replay = (case.get("replay") or {}).get(name, [])
-                stand_in = Replayer(name, parameters, own, self.fixtures, replay, self.replays)
-                namespace[name] = stand_in
+                stand_in = StandIn(name, spec, own, self.fixtures, replay, self.replays, self._compiled(spec))
                 stand_ins[name] = stand_in
+            for n in names:
+                if n == name or n in namespace:
+                    namespace[n] = stand_in
+            if own is not None:
+                replaced[id(own)] = stand_in
+        function = namespace.get(task["function"])
+        if replaced and callable(function):
+            _replace_defaults(function, replaced)
+
+    def _compiled(self, spec: dict):
+        """The reference's own function for calls its recording does not cover, compiled once per
+        unit from the source the judge sent (only on the instructor's side: a release has none)."""
+        source = spec.get("implementation")
+        if not source:
+            return None
+        cache = self.__dict__.setdefault("_implementations", {})
+        if source not in cache:
+            scope: dict[str, Any] = {"__name__": "reference"}
+            try:
+                exec(compile(source, "<reference>", "exec"), scope)
+                cache[source] = scope
+            except Exception:
+                cache[source] = None
+        scope = cache[source]
+        return None if scope is None else scope.get(_defined_name(source))
+
+
+def _defined_name(source: str) -> str:
+    """The last function an implementation's source defines: the one it is for."""
+    return [line for line in source.splitlines() if line.startswith("def ")][-1][4:].split("(")[0]
+
+
+def _replace_defaults(function, replaced: dict[int, Any]) -> None:
+    """Where a default of `function`'s parameters is an exercise function with a stand-in (or an
+    earlier case's stand-in for it), the stand-in instead."""
+
+    def swap(value):
+        if isinstance(value, (StandIn, Recorder)):
+            value = value.original
+        return replaced.get(id(value), value)
+
+    try:
+        if function.__defaults__:
+            function.__defaults__ = tuple(swap(v) for v in function.__defaults__)
+        if function.__kwdefaults__:
+            function.__kwdefaults__ = {k: swap(v) for k, v in function.__kwdefaults__.items()}
+    except (AttributeError, TypeError):
+        pass  # not a plain Python function: nothing bound at definition time to replace
 
 
 def signatures(namespace: dict, names: list[str]) -> dict[str, list | None]:
@@ -315,30 +374,50 @@ def _signature(parameters: list) -> inspect.Signature:
     )
 
 
-def call_key(name: str, parameters: list, own, fixtures: Fixtures, args: tuple, kwargs: dict) -> dict:
-    """The arguments of a call as plain data, under the reference's parameter names. A call is bound
-    to the student's own signature of the function first (so `batch_size=` for `batch` is fine),
-    then matched to the reference's parameters by position."""
-    reference = _signature(parameters)
-    values = None
+def bind(name: str, parameters: list, own, args: tuple, kwargs: dict) -> dict:
+    """The arguments of a call, under the reference's parameter names (what the reference's function
+    would be called with). A call is bound to the student's own signature first, so that their own
+    names (`batch_size=` for `batch`) and their own extra parameters (`seed=None`) work: the
+    reference's parameters are taken by name, the rest in order from the student's others, and
+    what is left (the student's extras) is not the reference's business. Without a usable own
+    signature, the call is bound to the reference's."""
+    names = [p[0] for p in parameters]
     if callable(own):
         try:
             bound = inspect.signature(own).bind(*args, **kwargs)
-            bound.apply_defaults()
-            ordered = list(bound.arguments.values())
-            if len(ordered) == len(parameters):
-                values = dict(zip((p[0] for p in parameters), ordered, strict=True))
         except (TypeError, ValueError):
-            values = None
-    if values is None:
-        try:
-            bound = reference.bind(*args, **kwargs)
-        except TypeError as error:
-            raise TypeError(
-                f"{name}() was called with arguments that do not fit {reference}: {error}"
-            ) from None
-        bound.apply_defaults()
-        values = dict(bound.arguments)
+            bound = None
+        if bound is not None:
+            bound.apply_defaults()
+            given = {
+                k: v
+                for k, v in bound.arguments.items()
+                if bound.signature.parameters[k].kind
+                not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+            }
+            values = {n: given.pop(n) for n in names if n in given}
+            others = iter(given.values())
+            for param in parameters:
+                if param[0] not in values:
+                    values[param[0]] = next(others, param[1] if len(param) > 1 else _MISSING)
+            if all(v is not _MISSING for v in values.values()):
+                return {n: values[n] for n in names}
+    try:
+        bound = _signature(parameters).bind(*args, **kwargs)
+    except TypeError as error:
+        raise TypeError(
+            f"{name}() was called with arguments that do not fit {name}{_signature(parameters)}: {error}"
+        ) from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+_MISSING = object()
+
+
+def call_key(name: str, parameters: list, own, fixtures: Fixtures, args: tuple, kwargs: dict) -> dict:
+    """The arguments of a call as plain data, under the reference's parameter names."""
+    values = bind(name, parameters, own, args, kwargs)
     return {param: _key(value, fixtures) for param, value in values.items()}
 
 
@@ -370,34 +449,45 @@ class Recorder:
         return result
 
 
-class Replayer:
-    """Stands in for an exercise function while another is judged: returns what the reference's
-    function returned for the same arguments, so a bug in one function costs points only there. Each
-    recorded call is used once; a call the reference did not make is an error that says so."""
+class StandIn:
+    """Stands in for an exercise function while another is judged, so that a bug in one function
+    costs points only there: it answers as the reference's function would, whatever valid call it
+    gets (another hook point, keywords, the student's own extra arguments, any order or number).
 
-    def __init__(self, name, parameters, own, fixtures, replay, tensors):
-        self.name, self.parameters, self.own, self.fixtures = name, parameters, own, fixtures
+    A call the reference made on this input gets the reference's recorded result; another gets what
+    the reference's own code computes, where the judge sent it (the instructor's side). In a release
+    there is no reference code: such a call is answered by the student's own function, and counted
+    (`calls_own`) so that the feedback can say so. With neither, the call is an error that names the
+    function and what it was called with (never what the reference was called with: on a secret's
+    inputs that would give them away).
+
+    Like the reference's, a stand-in leaves its arguments as they were: a hook's stand-in returns
+    the changed tensor (code that drops what it returns ablates nothing, as with the reference).
+    """
+
+    def __init__(self, name, spec, own, fixtures, replay, tensors, implementation):
+        self.name, self.parameters, self.fixtures = name, spec["parameters"], fixtures
         self.original = own  # the student's own function, whose signature calls are bound to
-        self.replay, self.tensors = list(replay), tensors
+        self.replay, self.tensors, self.implementation = list(replay), tensors, implementation
         self.used = [False] * len(self.replay)
-        self.calls = 0
+        self.calls = self.calls_own = 0
 
     def __call__(self, *args, **kwargs):
-        key = call_key(self.name, self.parameters, self.own, self.fixtures, args, kwargs)
+        values = bind(self.name, self.parameters, self.original, args, kwargs)
+        key = {param: _key(value, self.fixtures) for param, value in values.items()}
         self.calls += 1
         for index, call in enumerate(self.replay):
             if not self.used[index] and call["arguments"] == key:
                 self.used[index] = True
                 return to_torch(call["result"], self.tensors)
-        if self.calls > len(self.replay):
-            raise RuntimeError(
-                f"{self.name} was called {self.calls} times; the reference calls it "
-                f"{len(self.replay)} time(s) here: call it once and use its output"
-            )
-        expected = next(call for index, call in enumerate(self.replay) if not self.used[index])
+        if self.implementation is not None:
+            return self.implementation(*values.values())
+        if callable(self.original):
+            self.calls_own += 1
+            return self.original(*args, **kwargs)
         raise RuntimeError(
-            f"in this test {self.name} is the reference's, which the reference called with "
-            f"{_show(expected['arguments'])}, but it was called with {_show(key)}"
+            f"{self.name} was called with {_show(key)}: the reference made no such call on this input, "
+            f"and your file has no {self.name} of its own to answer it"
         )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,23 @@ def fingerprint(model: HookedTransformer) -> tuple:
     return tuple(entries), vars(model.cfg)
 
 
+def with_arguments(function, kwargs: dict):
+    """`function` with the hook's extra arguments bound, by the contract's names where the student's
+    function has them (or takes **kwargs); else after the activation and the hook point, in order
+    (their own name for `head_index_to_ablate`, say)."""
+    if not kwargs:
+        return function
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return functools.partial(function, **kwargs)
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    if takes_any or all(name in parameters for name in kwargs):
+        return functools.partial(function, **kwargs)
+    values = list(kwargs.values())
+    return lambda activation, hook: function(activation, hook, *values)
+
+
 def str_tokens(model: HookedTransformer, tokens: t.Tensor) -> list[str]:
     """The tokens as strings where the tokenizer knows them, else as their ids."""
     vocab = {i: s for s, i in model.tokenizer.get_vocab().items()}
@@ -133,6 +151,7 @@ class Fixtures(fixtures.Fixtures):
             hook_point=lambda spec: self.models[spec["model"]].hook_dict[spec["name"]],
         )
         self.drivers["hook"] = self.run_with_hooks
+        self.drivers["hook_call"] = self.call_hook
 
     def restore(self) -> None:
         """Rebuilds any model that a call changed (weights, hooks or config), so the next gets it whole."""
@@ -186,7 +205,7 @@ class Fixtures(fixtures.Fixtures):
         driver = case["driver"]
         model = self.models[driver["model"]]
         tokens = self.tensors[driver["tokens"]].to(t.int64)
-        hook = functools.partial(function, **driver["kwargs"]) if driver.get("kwargs") else function
+        hook = with_arguments(function, driver.get("kwargs") or {})
         names = driver["hooks"]
         chosen = (
             (lambda name: name.endswith(names[1:])) if isinstance(names, str) and names[0] == "*" else names
@@ -199,6 +218,14 @@ class Fixtures(fixtures.Fixtures):
         if returns.startswith("global:"):
             return namespace.get(returns.split(":", 1)[1])
         return output
+
+    def call_hook(self, function, args: list, case: dict, namespace: dict) -> Any:
+        """The "hook_call" driver: calls a hook function directly on (activation, hook point, ...) and
+        returns what TransformerLens would go on with: what it returned, or, when it returned None,
+        its activation as the call left it (a hook may change it in place)."""
+        tensor = args[0]
+        result = function(*args)
+        return tensor if result is None else result
 
     def key(self, value: Any) -> Any | None:
         for name, model in self.models.items():

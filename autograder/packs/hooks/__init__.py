@@ -39,6 +39,7 @@ FUNCTIONS = (
         cases.F_HOOK,
         (Param("z", "tensor"), Param("hook", "HookPoint"), Param("head_index_to_ablate", "int")),
         globals=NOTEBOOK_GLOBALS,
+        aliases=("head_zero_ablation_hook",),  # ARENA 3.0's name
     ),
     Function(
         cases.F_SCORES,

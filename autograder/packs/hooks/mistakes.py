@@ -328,9 +328,4 @@ def error_hint(function: str, error: dict) -> str | None:
             "a layer's scores are n_heads values: take the mean of the stripe over the batch and the "
             "positions (dims 0 and -1 of pattern.diagonal(offset=1 - seq_len, dim1=-2, dim2=-1))"
         )
-    if function == F_SCORES and "head_ablation_hook is the reference's" in message:
-        return (
-            "each head is ablated alone, by head_ablation_hook on its own layer's hook_z "
-            "(f'blocks.{layer}.attn.hook_z'), in a run on the tokens given"
-        )
     return None

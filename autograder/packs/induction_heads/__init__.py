@@ -59,4 +59,5 @@ PACK = Pack(
     report_cases=report.CASES,
     demo=report.demo,
     screen=cases.screen,
+    redraws=cases.REDRAWS,
 )
