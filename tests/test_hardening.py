@@ -55,6 +55,7 @@ def grade(python: list[str], folder: Path, results: Path, *extra, env=None) -> s
         "--workers",
         "2",
         "--no-progress",
+        "--public",
         *extra,
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)

@@ -20,6 +20,21 @@ class UsageError(ValueError):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line, with every line it prints made safe for a CI's log (`output.text.ci_safe`):
+    no student's id, file name or message can start a workflow command."""
+    from autograder.output.text import CiSafeStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CiSafeStream(sys.stdout), CiSafeStream(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: list[str] | None) -> int:
     from autograder.integrations import config
 
     parser = _parser()
@@ -101,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--secret", help="draw the graded inputs from this secret (also $AUTOGRADER_SECRET)")
     grade.add_argument("--secret-file", type=Path, help="the secret, read from a file")
     grade.add_argument(
+        "--public", action="store_true", help="grade on the public inputs (students hold their answers)"
+    )
+    grade.add_argument(
         "--scheduler", metavar="ADDRESS", help="grade on this Dask scheduler (tcp://host:8786)"
     )
     grade.add_argument(
@@ -123,6 +141,9 @@ def _parser() -> argparse.ArgumentParser:
     course.add_argument("--force", action="store_true", help="regrade submissions already autograded")
     course.add_argument("--secret", help="draw the graded inputs from this secret")
     course.add_argument("--secret-file", type=Path, help="the secret, read from a file")
+    course.add_argument(
+        "--public", action="store_true", help="grade on the public inputs (students hold their answers)"
+    )
     _limits(course)
 
     commands.add_parser("exercises", parents=[common], help="list the installed exercises")
@@ -138,6 +159,11 @@ def _parser() -> argparse.ArgumentParser:
     bundle.add_argument("out", type=Path, metavar="OUT.zip")
     bundle.add_argument("--secret", help="the secret the graded inputs are drawn from")
     bundle.add_argument("--secret-file", type=Path, help="the secret, read from a file")
+
+    secret = commands.add_parser(
+        "secret", parents=[common], help="write a new strong course secret to FILE (for secret_file)"
+    )
+    secret.add_argument("file", type=Path, metavar="FILE")
 
     new = commands.add_parser(
         "new-exercise", parents=[common], help="write a new exercise pack, as a package"
@@ -195,21 +221,38 @@ def pack_of(args, path: Path | None = None):
 
 
 def secret_of(args) -> str | None:
-    """--secret, else --secret-file's contents, else $AUTOGRADER_SECRET; None for the public inputs."""
-    if getattr(args, "secret", None) and getattr(args, "secret_file", None):
-        raise UsageError("give --secret or --secret-file, not both")
-    if getattr(args, "secret", None):
-        return args.secret
+    """The course secret a graded run draws its inputs from: --secret, else --secret-file (or the
+    settings' secret_file), else $AUTOGRADER_SECRET; None only with an explicit --public. Secure by
+    default: no secret, an empty one or a weak one is an error (engine/secret.py states the rule)."""
+    from autograder.engine import secret as secrets
+
+    given = getattr(args, "secret", None)
     path = getattr(args, "secret_file", None)
-    if path:
-        try:
-            secret = Path(path).read_text().strip()
-        except OSError as error:
-            raise UsageError(f"cannot read the secret file {path}: {error.strerror}") from None
-        if not secret:
-            raise UsageError(f"the secret file {path} is empty")
-        return secret
-    return os.environ.get("AUTOGRADER_SECRET") or None
+    if getattr(args, "public", False):
+        if given is not None:
+            raise UsageError("give --public or --secret, not both")
+        return None
+    if given is not None and path:
+        raise UsageError("give --secret or --secret-file, not both")
+    try:
+        if given is not None:
+            return secrets.check(given, "--secret")
+        if path:
+            try:
+                text = Path(path).read_text()
+            except (OSError, UnicodeDecodeError) as error:
+                why = getattr(error, "strerror", None) or "not text"
+                raise UsageError(f"cannot read the secret file {path}: {why}") from None
+            return secrets.check(text, f"the secret file {path}")
+        if "AUTOGRADER_SECRET" in os.environ:
+            return secrets.check(os.environ["AUTOGRADER_SECRET"], "$AUTOGRADER_SECRET")
+    except secrets.WeakSecret as error:
+        raise UsageError(str(error)) from None
+    raise UsageError(
+        "a graded run needs the course secret: write one with `autograder secret FILE` and name it "
+        "(secret_file in autograder.toml, --secret-file FILE or $AUTOGRADER_SECRET); "
+        "or pass --public to grade on the public inputs, which every student can look up"
+    )
 
 
 def _functions(args, pack) -> list[str] | None:
@@ -355,6 +398,24 @@ def _gradescope(args) -> int:
     return OK
 
 
+def _secret(args) -> int:
+    from autograder.engine import secret as secrets
+
+    if args.file.exists():
+        raise UsageError(f"{args.file} exists: a new secret would change every graded input; give a new file")
+    if not args.file.parent.is_dir():
+        raise UsageError(f"{args.file}: the folder {args.file.parent} does not exist")
+    descriptor = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.new() + "\n")
+    print(
+        f"wrote a new secret to {args.file} (readable by you alone); name it in autograder.toml "
+        f'(secret_file = "{args.file}") or in CI as AUTOGRADER_SECRET, and keep it out of every '
+        "repository students can see"
+    )
+    return OK
+
+
 def _new_exercise(args) -> int:
     from autograder.authoring import new_exercise
 
@@ -375,5 +436,6 @@ COMMANDS = {
     "build": _build,
     "release": _release,
     "gradescope-zip": _gradescope,
+    "secret": _secret,
     "new-exercise": _new_exercise,
 }
