@@ -213,7 +213,16 @@ def bench_ours(
     members: list[dict], workers: int, work: Path, env: dict, pack_name: str = PACK_NAME, memory: bool = True
 ) -> dict:
     def grade(paths: list[Path], results: Path, sample_memory: bool = False) -> Run:
-        command = [PYTHON, "-m", "autograder", "grade", *map(str, paths), "--results-dir", str(results)]
+        command = [
+            PYTHON,
+            "-m",
+            "autograder",
+            "grade",
+            "--public",
+            *map(str, paths),
+            "--results-dir",
+            str(results),
+        ]
         command += ["--workers", str(workers), "--no-progress", "--force", "--exercise", pack_name]
         return must(run(command, env=env, sample_memory=sample_memory), "grading")
 
@@ -338,7 +347,16 @@ def bench_cluster(members: list[dict], large: list[dict], workers: int, work: Pa
     try:
 
         def grade(paths: list[Path], results: Path, scheduler: str | None) -> Run:
-            command = [PYTHON, "-m", "autograder", "grade", *map(str, paths), "--results-dir", str(results)]
+            command = [
+                PYTHON,
+                "-m",
+                "autograder",
+                "grade",
+                "--public",
+                *map(str, paths),
+                "--results-dir",
+                str(results),
+            ]
             command += ["--no-progress", "--force"]
             command += ["--scheduler", scheduler] if scheduler else ["--workers", str(workers)]
             return must(run(command, env=env), "grading on the cluster" if scheduler else "grading")

@@ -1,8 +1,14 @@
 """Grading a class: every submission in parallel, each result written as soon as it is known.
 
-A result file is written atomically, and it records the hash of the submission it grades, so a batch
+A result file is written atomically, and it records everything it was graded with (the submission's
+digest, the pack's digest, the inputs, the grader's version, the limits and the functions), so a batch
 stopped at any moment (Ctrl-C, or even SIGKILL) loses nothing already graded: run again, and only the
-submissions without a current result are graded (`force` regrades all). The gradebook and the log
+submissions without a current result are graded (`force` regrades all); a result graded with anything
+else is graded again, and the run says why.
+
+Two submissions with the same student id (a folder named after a classmate, say) are both graded,
+apart, under ids of their own (`alice~1`, `alice~2`), and the run says so: one student's files never
+stop the class. The gradebook and the log
 are rebuilt at the end of every run, an interrupted one included, from the results present.
 
 Where the submissions are graded is a pool: by default the local one (a grading thread per worker
@@ -22,12 +28,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from autograder.engine.grader import Grader
+from autograder.engine import secret as secrets
+from autograder.engine.grader import Grader, graded_with
 from autograder.engine.pack import Pack
 from autograder.engine.runner import Limits
 from autograder.engine.submission import Submission, find, load
 from autograder.output import reporters
 from autograder.output.results import Result
+from autograder.output.text import ci_safe
 
 LOG = "grading.log"
 GRADEBOOK = "gradebook.csv"
@@ -66,15 +74,41 @@ class Batch:
     skipped: int  # how many already had a current result
     not_graded: list[str] = field(default_factory=list)  # students the grader failed (its fault, logged)
     interrupted: bool = False
+    inputs: str = ""  # which inputs: "public" or "secret:<digest>"
+    regraded: dict[str, str] = field(default_factory=dict)  # student -> why an earlier result was not kept
+    duplicates: list[str] = field(default_factory=list)  # what was said of students with two submissions
+    why_not_graded: dict[str, str] = field(default_factory=dict)  # student -> the reason, in a line
 
 
-def current(path: Path, submission: Submission) -> Result | None:
-    """The result already on disk for this exact submission, if any."""
+def current(path: Path, submission: Submission, expected: dict | None = None) -> Result | None:
+    """The result already on disk for this exact submission, graded with `expected` (see
+    `grader.graded_with`), if any."""
+    return _earlier(path, submission, expected or {})[0]
+
+
+def _earlier(path: Path, submission: Submission, expected: dict) -> tuple[Result | None, str]:
+    """The earlier result if it is current; else None and why not ("" where there is none)."""
+    if not path.exists():
+        return None, ""
     try:
         result = Result.read(path)
     except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return result if result.submission_digest == submission.digest else None
+        return None, "its earlier result cannot be read"
+    if result.submission_digest != submission.digest:
+        return None, "the submission changed"
+    had = result.graded_with
+    for key, what in (
+        ("inputs", "on other inputs"),
+        ("pack", "with another version of the exercise"),
+        ("grader", "by another version of the grader"),
+        ("limits", "with other limits"),
+        ("functions", "on other functions"),
+    ):
+        if key in expected and had.get(key) != expected[key]:
+            if key == "inputs":
+                return None, f"graded on other inputs ({had.get('inputs') or 'unknown'}, now {expected[key]})"
+            return None, f"graded {what}"
+    return result, ""
 
 
 def grade_class(paths: list[Path], results_dir: Path, pack: Pack, **options) -> Batch:
@@ -99,21 +133,38 @@ def grade_submissions(
     on_result=None,
 ) -> Batch:
     results_dir.mkdir(parents=True, exist_ok=True)
-    _refuse_duplicates(submissions)
+    duplicates = _apart(submissions)
+    inputs = secrets.label(secret)
+    expected = graded_with(pack, inputs, limits or Limits(), functions)
     done: dict[str, Result] = {}
+    regraded: dict[str, str] = {}
     todo = []
     for submission in submissions:
-        previous = None if force else current(results_dir / f"{submission.student}.json", submission)
+        previous, why = (
+            (None, "")
+            if force
+            else _earlier(results_dir / f"{submission.student}.json", submission, expected)
+        )
         if previous and html_dir and not (html_dir / f"{submission.student}.html").exists():
-            previous = None  # its feedback page is missing: grade again to make it
+            previous, why = None, "its feedback page is missing"
         if previous:
             done[submission.student] = previous
         else:
             todo.append(submission)
+            if why:
+                regraded[submission.student] = why
     log = open(results_dir / LOG, "a")
-    log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: {len(todo)} to grade, {len(done)} already graded\n")
-    log.flush()
+    write_log = _logger(log)
+    write_log(
+        f"--- {time.strftime('%Y-%m-%d %H:%M:%S')}: {len(todo)} to grade, {len(done)} already graded; "
+        f"inputs: {inputs}\n"
+    )
+    for student, why in regraded.items():
+        write_log(f"{student}: graded again: {why}\n")
+    for line in duplicates:
+        write_log(line + "\n")
     not_graded: list[str] = []
+    why_not: dict[str, str] = {}
     interrupted = False
     lock = threading.Lock()
 
@@ -126,15 +177,14 @@ def grade_submissions(
         result.raw = None  # the raw values are not kept past the report
         result.write(results_dir / f"{submission.student}.json")
         with lock:
-            log.write(_log_line(result))
-            log.flush()
+            write_log(_log_line(result))
             done[submission.student] = result
 
     def failed(submission: Submission, error: BaseException) -> None:
         with lock:
-            log.write(f"{submission.student}: NOT GRADED, grader error: {error!r}\n")
-            log.flush()
+            write_log(f"{submission.student}: NOT GRADED, grader error: {error!r}\n")
             not_graded.append(submission.student)
+            why_not[submission.student] = "grader error: " + (str(error).splitlines() or [repr(error)])[0]
 
     grader = None
     try:
@@ -182,6 +232,10 @@ def grade_submissions(
         skipped=len(submissions) - len(todo),
         not_graded=not_graded,
         interrupted=interrupted,
+        inputs=inputs,
+        regraded=regraded,
+        duplicates=duplicates,
+        why_not_graded=why_not,
     )
 
 
@@ -248,15 +302,39 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _refuse_duplicates(submissions: list[Submission]) -> None:
-    seen: dict[str, Path] = {}
+def _apart(submissions: list[Submission]) -> list[str]:
+    """Gives each of several submissions with one student id an id of its own (`alice~1`, `alice~2`,
+    in the order found, none of them the plain id: which is whose is for the instructor to say), and
+    returns a line for each such id."""
+    by_id: dict[str, list[Submission]] = {}
     for submission in submissions:
-        if submission.student in seen:
-            raise ValueError(
-                f"two submissions for student {submission.student!r}: {seen[submission.student]} and "
-                f"{submission.path}; keep one file per student (the id is the file stem)"
-            )
-        seen[submission.student] = submission.path
+        by_id.setdefault(submission.student, []).append(submission)
+    taken = set(by_id)
+    said = []
+    for student, same in by_id.items():
+        if len(same) < 2:
+            continue
+        names = []
+        for number, submission in enumerate(same, 1):
+            new = f"{student}~{number}"
+            while new in taken:
+                new += "~"
+            taken.add(new)
+            submission.student = new
+            names.append(f"{submission.path} as {new}")
+        said.append(
+            f"{student}: {len(same)} submissions with this id, graded apart ({'; '.join(names)}); "
+            "check which is the student's"
+        )
+    return said
+
+
+def _logger(log):
+    def write(text: str) -> None:
+        log.write(ci_safe(text))
+        log.flush()
+
+    return write
 
 
 def _log_line(result: Result) -> str:

@@ -11,6 +11,9 @@ second.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import os
 import shutil
 import tempfile
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from autograder.engine import aliases, reference, sandbox
 from autograder.engine import pack as packs
+from autograder.engine import secret as secrets
 from autograder.engine.files import PACKAGE, ROOT, cache_dir
 from autograder.engine.judge import NOT_IMPORTED, judge
 from autograder.engine.pack import Pack
@@ -27,6 +31,34 @@ from autograder.engine.submission import Submission
 from autograder.output.results import NOT_READ, Result, TestResult
 
 REPORT_BYTES = 8 << 20  # raw values kept per submission for its report
+
+
+@functools.cache
+def grader_version() -> str:
+    """The installed release and a digest of the grader's own code (the packs have digests of their own)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        release = version("induction-grader")
+    except PackageNotFoundError:
+        release = "unknown"
+    h = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "packs" not in path.relative_to(PACKAGE).parts:
+            h.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+    return f"{release}+{h.hexdigest()[:12]}"
+
+
+def graded_with(pack: Pack, inputs: str, limits: Limits, functions: list[str] | None) -> dict:
+    """Everything a result depends on besides the submission: a result is current only where this is
+    the same (and the submission's digest too); anything else is graded again."""
+    return {
+        "pack": pack.digest,
+        "inputs": inputs,
+        "grader": grader_version(),
+        "limits": dataclasses.asdict(limits),
+        "functions": sorted(functions or pack.names),
+    }
 
 
 class IsolationUnavailable(RuntimeError):
@@ -74,6 +106,8 @@ class Grader:
             )
         self.secret = secret
         self.limits, self.log_dir = limits or Limits(), log_dir
+        self.inputs_label = secrets.label(secret)
+        self.graded_with = graded_with(self.pack, self.inputs_label, self.limits, self.functions)
         self.workdir = Path(tempfile.mkdtemp(prefix="autograder-"))
         os.chmod(self.workdir, 0o700)
         self.templates: list[Template] = []
@@ -166,6 +200,12 @@ class Grader:
 
     def grade(self, submission: Submission, worker: int = 0) -> Result:
         """Grades one submission on the given worker template (one grading thread per template)."""
+        result = self._grade(submission, worker)
+        result.inputs = self.inputs_label
+        result.graded_with = dict(self.graded_with, submission=submission.digest)
+        return result
+
+    def _grade(self, submission: Submission, worker: int) -> Result:
         started = time.monotonic()
         if submission.error:
             tests = [

@@ -69,21 +69,38 @@ def pack_of(args: argparse.Namespace, path: Path | None = None):
 
 
 def secret_of(args: argparse.Namespace) -> str | None:
-    """--secret, else --secret-file's contents, else $AUTOGRADER_SECRET; None for the public inputs."""
-    if getattr(args, "secret", None) and getattr(args, "secret_file", None):
-        raise UsageError("give --secret or --secret-file, not both")
-    if getattr(args, "secret", None):
-        return args.secret
+    """The course secret a graded run draws its inputs from: --secret, else --secret-file (or the
+    settings' secret_file), else $AUTOGRADER_SECRET; None only with an explicit --public. Secure by
+    default: no secret, an empty one or a weak one is an error (engine/secret.py states the rule)."""
+    from autograder.engine import secret as secrets
+
+    given = getattr(args, "secret", None)
     path = getattr(args, "secret_file", None)
-    if path:
-        try:
-            secret = Path(path).read_text().strip()
-        except OSError as error:
-            raise UsageError(f"cannot read the secret file {path}: {error.strerror}") from None
-        if not secret:
-            raise UsageError(f"the secret file {path} is empty")
-        return secret
-    return os.environ.get("AUTOGRADER_SECRET") or None
+    if getattr(args, "public", False):
+        if given is not None:
+            raise UsageError("give --public or --secret, not both")
+        return None
+    if given is not None and path:
+        raise UsageError("give --secret or --secret-file, not both")
+    try:
+        if given is not None:
+            return secrets.check(given, "--secret")
+        if path:
+            try:
+                text = Path(path).read_text()
+            except (OSError, UnicodeDecodeError) as error:
+                why = getattr(error, "strerror", None) or "not text"
+                raise UsageError(f"cannot read the secret file {path}: {why}") from None
+            return secrets.check(text, f"the secret file {path}")
+        if "AUTOGRADER_SECRET" in os.environ:
+            return secrets.check(os.environ["AUTOGRADER_SECRET"], "$AUTOGRADER_SECRET")
+    except secrets.WeakSecret as error:
+        raise UsageError(str(error)) from None
+    raise UsageError(
+        "a graded run needs the course secret: write one with `autograder secret FILE` and name it "
+        "(secret_file in autograder.toml, --secret-file FILE or $AUTOGRADER_SECRET); "
+        "or pass --public to grade on the public inputs, which every student can look up"
+    )
 
 
 def functions_of(args: argparse.Namespace, pack) -> list[str] | None:

@@ -41,6 +41,21 @@ class Command:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line, with every line it prints made safe for a CI's log (`output.text.ci_safe`):
+    no student's id, file name or message can start a workflow command."""
+    from autograder.output.text import CiSafeStream
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = CiSafeStream(sys.stdout), CiSafeStream(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def _main(argv: list[str] | None) -> int:
     from autograder.integrations import config
 
     args = parser().parse_args(argv)
@@ -211,6 +226,9 @@ def _grade_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--secret", help="draw the graded inputs from this secret (also $AUTOGRADER_SECRET)")
     parser.add_argument("--secret-file", type=Path, help="the secret, read from a file")
     parser.add_argument(
+        "--public", action="store_true", help="grade on the public inputs (students hold their answers)"
+    )
+    parser.add_argument(
         "--scheduler", metavar="ADDRESS", help="grade on this Dask scheduler (tcp://host:8786)"
     )
     parser.add_argument(
@@ -238,6 +256,9 @@ def _nbgrader_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="regrade submissions already autograded")
     parser.add_argument("--secret", help="draw the graded inputs from this secret")
     parser.add_argument("--secret-file", type=Path, help="the secret, read from a file")
+    parser.add_argument(
+        "--public", action="store_true", help="grade on the public inputs (students hold their answers)"
+    )
     add_limits(parser)
 
 
@@ -298,6 +319,28 @@ def _gradescope(args) -> int:
     return OK
 
 
+def _secret_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, metavar="FILE")
+
+
+def _secret(args) -> int:
+    from autograder.engine import secret as secrets
+
+    if args.file.exists():
+        raise UsageError(f"{args.file} exists: a new secret would change every graded input; give a new file")
+    if not args.file.parent.is_dir():
+        raise UsageError(f"{args.file}: the folder {args.file.parent} does not exist")
+    descriptor = os.open(args.file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.new() + "\n")
+    print(
+        f"wrote a new secret to {args.file} (readable by you alone); name it in autograder.toml "
+        f'(secret_file = "{args.file}") or in CI as AUTOGRADER_SECRET, and keep it out of every '
+        "repository students can see"
+    )
+    return OK
+
+
 def _new_exercise_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME")
     parser.add_argument("out", type=Path, metavar="DIR")
@@ -327,5 +370,8 @@ COMMANDS: dict[str, Command] = {
     "build": Command("write an exercise's student files from its source", _build_flags, _build),
     "release": Command("write the folder students receive", _release_flags, _release),
     "gradescope-zip": Command("write a Gradescope autograder zip", _gradescope_flags, _gradescope),
+    "secret": Command(
+        "write a new strong course secret to FILE (for secret_file)", _secret_flags, _secret
+    ),
     "new-exercise": Command("write a new exercise pack, as a package", _new_exercise_flags, _new_exercise),
 }

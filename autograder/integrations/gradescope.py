@@ -65,6 +65,8 @@ def run(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from autograder.engine import pack as packs
     from autograder.engine.grader import Grader
+    from autograder.engine.secret import WeakSecret
+    from autograder.engine.secret import check as check_secret
     from autograder.engine.submission import load, pick
     from autograder.output.results import Result
 
@@ -82,7 +84,14 @@ def run(argv: list[str] | None = None) -> int:
         ).write(results)
         return 0
     secret_file = args.root / "source" / SECRET_FILE
-    secret = secret_file.read_text().strip() if secret_file.exists() else None
+    try:  # never the public inputs: a bundle without its secret is broken, and says so
+        secret = check_secret(secret_file.read_text(), f"the bundle's {SECRET_FILE}")
+    except (OSError, WeakSecret) as error:
+        print(
+            f"error: cannot grade: {error}; rebuild the bundle with `autograder gradescope-zip`",
+            file=sys.stderr,
+        )
+        return 2
     with Grader(pack, secret=secret, require_isolation=False) as grader:
         result = grader.grade(load(chosen, prefer=pack.name))
     graded = f"Graded {chosen.relative_to(args.root / 'submission')}."

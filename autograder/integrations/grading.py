@@ -87,8 +87,16 @@ def grade(args) -> int:
         pool=_pool(args),
         on_result=None if progress or args.quiet else _print_line,
     )
+    for line in batch.duplicates:  # said even with -q: the instructor must say which is whose
+        print(f"warning: {line}", file=sys.stderr)
     if not args.quiet:
-        print(reporters.summary(batch.results, len(batch.not_graded)))
+        print(reporters.summary(batch.results, batch.why_not_graded or len(batch.not_graded)))
+        print(f"Inputs: {_inputs_in_words(batch.inputs)}")
+        if batch.regraded:
+            print(
+                f"Graded again ({len(batch.regraded)}), their earlier results no longer current: "
+                + "; ".join(f"{student} ({why})" for student, why in sorted(batch.regraded.items()))
+            )
         print(
             f"Graded {batch.graded}, kept {batch.skipped} earlier results; "
             f"results, gradebook.csv and grading.log in {args.results_dir}"
@@ -150,7 +158,14 @@ def _grade_one(args, pack, found: list[Path], secret: str | None) -> int:
         reporters.append_markdown([result], args.summary)
     if not args.quiet:
         print(f"{result.student}: {result.score:g}/{result.max_score:g} ({result.status}) -> {args.results}")
+        print(f"Inputs: {_inputs_in_words(result.inputs)}")
     return _fail_under(args, [result])
+
+
+def _inputs_in_words(label: str) -> str:
+    if label == "public":
+        return "public (--public: every student can look up their expected answers)"
+    return f"drawn from the course secret ({label})"
 
 
 def _fail_under(args, results) -> int:
@@ -169,11 +184,12 @@ def nbgrader(args) -> int:
     from autograder.integrations.nbgrader import RESULTS, autograde
     from autograder.output import reporters
 
+    secret = secret_of(args)
     outcome = autograde(
         args.course_dir,
         args.assignment,
         pack_of(args),
-        secret=secret_of(args),
+        secret=secret,
         workers=args.workers,
         force=args.force,
         require_isolation=not args.allow_unsandboxed,
@@ -190,9 +206,18 @@ def nbgrader(args) -> int:
             f"Recorded {len(outcome.recorded)} notebooks in the gradebook and autograded/; "
             f"the grader's results are in {args.course_dir / RESULTS / args.assignment}"
         )
+        from autograder.engine.secret import label
+
+        print(f"Inputs: {_inputs_in_words(label(secret))}")
         if outcome.skipped:
             print(f"Already autograded, left as they were (--force to redo): {', '.join(outcome.skipped)}")
+    for key, reason in sorted(outcome.zeroed.items()):  # said even with -q
+        print(f"recorded as zero: {key}: {reason}", file=sys.stderr)
     if outcome.failed:
-        print(f"nbgrader could not process: {', '.join(outcome.failed)}", file=sys.stderr)
+        print(
+            "NOT RECORDED (see the log above): "
+            + "; ".join(f"{key} ({outcome.why_failed.get(key, 'unknown')})" for key in outcome.failed),
+            file=sys.stderr,
+        )
         return NOT_GRADED
     return OK

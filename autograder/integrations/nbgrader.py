@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+import sqlalchemy.exc
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.api import Gradebook, MissingEntry
@@ -55,7 +56,9 @@ RESULTS = "autograder_results"
 class Outcome:
     recorded: dict[str, Result] = field(default_factory=dict)  # "student/notebook" -> what was recorded
     skipped: list[str] = field(default_factory=list)  # students already autograded, left as they were
-    failed: list[str] = field(default_factory=list)  # "student/notebook" nbgrader could not process
+    failed: list[str] = field(default_factory=list)  # "student/notebook" that could not be recorded at all
+    zeroed: dict[str, str] = field(default_factory=dict)  # "student/notebook" recorded as zero -> why
+    why_failed: dict[str, str] = field(default_factory=dict)  # "student/notebook" in `failed` -> why
 
 
 def autograde(
@@ -143,6 +146,9 @@ class SandboxedAutograde(Autograde):
         return resources
 
     def convert_single_notebook(self, notebook_filename: str) -> None:
+        """One notebook, on its own: whatever nbgrader cannot do with it (a duplicated grade_id from a
+        copy-pasted cell, a forged schema_version, JSON it cannot read) makes it zero, with the
+        reason where the student sees it, and the next notebook is converted as if nothing happened."""
         ids = self.init_single_notebook_resources(notebook_filename)["nbgrader"]
         key = f"{ids['student']}/{ids['notebook']}"
         result = self.results.get((ids["student"], ids["notebook"]))
@@ -150,14 +156,21 @@ class SandboxedAutograde(Autograde):
             if result is None:
                 raise RuntimeError(f"{notebook_filename} was not graded: see grading.log in {RESULTS}/")
             reason = result.error or _unreadable(notebook_filename)
-            if reason:  # no notebook nbgrader can read: zero, with the reason where the student sees it
+            if not reason:
+                try:
+                    super().convert_single_notebook(notebook_filename)
+                except (KeyboardInterrupt, sqlalchemy.exc.OperationalError):  # stop; the database's fault
+                    raise
+                except Exception as error:  # the notebook's fault: nbgrader went no further with it
+                    reason = "nbgrader cannot process this notebook: " + _in_a_line(error)
+            if reason:  # zero, with the reason where the student sees it
                 self.log.warning("%s: %s; recorded as zero", notebook_filename, reason)
                 _record_unreadable(self.coursedir.db_url, ids, reason)
                 self._write_feedback_notebook(ids, reason)
-            else:
-                super().convert_single_notebook(notebook_filename)
-        except Exception:
+                self.outcome.zeroed[key] = reason
+        except Exception as error:
             self.outcome.failed.append(key)
+            self.outcome.why_failed[key] = _in_a_line(error)
             raise
         self.outcome.recorded[key] = result
 
@@ -246,6 +259,11 @@ def _load(path: Path, student: str, pack: Pack) -> Submission:
     submission = load(path, prefer=pack.name)
     submission.student = student
     return submission
+
+
+def _in_a_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def _unreadable(path: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from autograder.output.atomic import write_atomically
 from autograder.output.results import Result
-from autograder.output.text import csv_cell, markdown_code, markdown_text, terminal, xml_text
+from autograder.output.text import ci_safe, csv_cell, markdown_code, markdown_text, terminal, xml_text
 
 # A note in brackets that ends a message line (brackets within it one deep: `raise X()`).
 NOTE = re.compile(r" \(((?:[^()]|\([^()]*\))*)\)$")
@@ -133,14 +133,23 @@ def append_markdown(results: list[Result], path: Path) -> None:
         for test in result.tests:
             if not test.passed and test.output:
                 parts.append(f"**{markdown_text(test.name)}**\n\n{markdown_code(test.output)}")
+    inputs = sorted({result.inputs or "unknown" for result in results})
+    parts.insert(0, f"Inputs: {', '.join(inputs)}")
     with open(path, "a", encoding="utf-8") as file:
-        file.write("\n\n".join(parts) + "\n")
+        file.write(ci_safe("\n\n".join(parts) + "\n"))
 
 
-def summary(results: list[Result], not_graded: int = 0) -> str:
-    """The score distribution, how many of each status, and the tests failed most often."""
+def summary(results: list[Result], not_graded: int | dict[str, str] = 0) -> str:
+    """The score distribution, how many of each status, the tests failed most often, the inputs, and
+    who was not graded and why (`not_graded`: a count, or student -> reason)."""
+    reasons = not_graded if isinstance(not_graded, dict) else {}
+    not_graded = len(not_graded) if isinstance(not_graded, dict) else not_graded
+    unlisted = [f"  {student}: {why}" for student, why in sorted(reasons.items())]
     if not results:
-        return "No submissions graded." + (f" {not_graded} could not be graded." if not_graded else "")
+        return "\n".join(
+            ["No submissions graded." + (f" {not_graded} could not be graded:" if not_graded else "")]
+            + unlisted
+        )
     scores = sorted(r.score for r in results)
     top = max(r.max_score for r in results) or 1.0
     lines = [
@@ -161,6 +170,11 @@ def summary(results: list[Result], not_graded: int = 0) -> str:
     if failures:
         lines.append("Most often failed:")
         lines += [f"  {count:4d}  {name}" for name, count in failures.most_common(8)]
+    inputs = Counter(r.inputs or "unknown" for r in results)
+    lines.append("Inputs: " + ", ".join(f"{label} ({count})" for label, count in sorted(inputs.items())))
+    if unlisted:
+        lines.append("Not graded:")
+        lines += unlisted
     return "\n".join(lines)
 
 

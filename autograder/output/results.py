@@ -56,6 +56,8 @@ class Result:
     )  # of the top-level code, in the student's cells and lines
     notes: list[str] = field(default_factory=list)  # magics that did nothing, and the like
     exercise: str = ""
+    inputs: str = ""  # which inputs it was graded on: "public", or "secret:<digest>" (engine/secret.py)
+    graded_with: dict = field(default_factory=dict)  # all a result depends on, so a rerun knows it is current
     raw: object = field(default=None, repr=False, compare=False)  # raw values for the report, then dropped
 
     @property
@@ -139,6 +141,8 @@ class Result:
                 "protections_off": self.protections_off,
                 "error": self.error,
                 "submission_sha256": self.submission_digest,
+                "inputs": self.inputs,
+                "graded_with": self.graded_with,
             },
             "tests": tests,
         }
@@ -183,6 +187,8 @@ class Result:
             problems=list(extra.get("problems") or []),
             notes=list(extra.get("notes") or []),
             exercise=extra.get("exercise", ""),
+            inputs=extra.get("inputs", ""),
+            graded_with=dict(extra.get("graded_with") or {}),
         )
 
     def summary(self) -> dict:
@@ -191,5 +197,6 @@ class Result:
             "score": self.score,
             "max_score": self.max_score,
             "status": self.status,
+            "inputs": self.inputs,
             "failed": [t.name for t in self.tests if not t.passed],
         }

@@ -39,7 +39,7 @@ def terminal(value) -> str:
     control sequence."""
     from rich.markup import escape
 
-    return escape(clean(str(value)))
+    return escape(ci_safe(clean(str(value))))
 
 
 def markdown_code(value) -> str:
@@ -59,3 +59,61 @@ def markdown_text(value) -> str:
     text = html.escape(clean(str(value)), quote=False)
     text = re.sub(r"([\\`*{}\[\]#|~])", r"\\\1", text)
     return re.sub(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])", r"\\_", text)
+
+
+# A CI reads its job's log line by line and obeys some lines: GitHub Actions a line that starts with
+# "::" (and, its older form, "##[" anywhere), Azure Pipelines "##vso[" and "##[" anywhere, TeamCity
+# "##teamcity[" anywhere, GitLab "section_start:"/"section_end:", Travis "travis_fold:"/"travis_time:".
+CI_ANYWHERE = re.compile(r"#(?=#(?:vso|teamcity)?\[)", re.I)
+CI_LINE_START = ("::", "section_start:", "section_end:", "travis_fold:", "travis_time:")
+CI_LINE_PREFIX = "| "
+_LEADING = re.compile(r"^[\s\u200b-\u200f\u2060-\u2064\ufeff]*")  # what a CI might strip before looking
+
+
+def ci_line(line: str) -> str:
+    """One line that no CI runs as a command: the markers found anywhere are broken ("##vso[" becomes
+    "# #vso["), and a line that starts with one, after whitespace, is prefixed with "| ". ASCII only:
+    a CI's log may be ASCII."""
+    line = CI_ANYWHERE.sub("# ", line)
+    rest = line[_LEADING.match(line).end() :]
+    if rest.lower().startswith(CI_LINE_START):
+        return CI_LINE_PREFIX + line
+    return line
+
+
+def ci_safe(text) -> str:
+    """Text of any number of lines, each made safe by `ci_line`: the one escaping of everything that
+    reaches a CI's log (stdout, stderr, --summary files, grading.log). A carriage return starts a line
+    as a newline does, for a CI that reads it so."""
+    parts = re.split(r"(\r\n|\n|\r)", str(text))
+    return "".join(part if i % 2 else ci_line(part) for i, part in enumerate(parts))
+
+
+class CiSafeStream:
+    """A text stream whose every line goes through `ci_safe` on its way out: installed on stdout and
+    stderr by the command line, so that no print can forget. A line is held until it ends (or until
+    flush, at the end of a run) so that a marker split over two writes is still seen whole."""
+
+    def __init__(self, stream):
+        self._stream, self._pending = stream, ""
+
+    def write(self, text: str) -> int:
+        written = len(text)
+        text = self._pending + text
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        self._pending = text[cut + 1 :]
+        if cut >= 0:
+            self._stream.write(ci_safe(text[: cut + 1]))
+        if len(self._pending) > 1 << 16:  # a huge line without an end: out it goes, made safe
+            self._stream.write(ci_safe(self._pending))
+            self._pending = ""
+        return written
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(ci_safe(self._pending))
+            self._pending = ""
+        self._stream.flush()
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, buffer...: the stream's own
+        return getattr(self._stream, name)

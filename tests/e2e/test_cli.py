@@ -75,7 +75,7 @@ def test_bad_arguments_are_refused_before_grading_in_one_line(tmp_path, args, wo
     (tmp_path / "a_file").write_text("")
     fill = {"{file}": str(tmp_path / "a_file"), "{dir}": str(tmp_path)}
     args = [re.sub("{file}|{dir}", lambda m: fill[m[0]], a) for a in args]
-    done = cli("grade", PACK.solution, *args, timeout=60)
+    done = cli("grade", "--public", PACK.solution, *args, timeout=60)
     assert done.returncode == 2, done.stderr
     assert re.sub("{file}|{dir}", lambda m: fill[m[0]], words) in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
@@ -84,7 +84,7 @@ def test_bad_arguments_are_refused_before_grading_in_one_line(tmp_path, args, wo
 
 def test_an_empty_folder_is_an_error(tmp_path):
     (tmp_path / "class").mkdir()
-    done = cli("grade", tmp_path / "class", "--results-dir", tmp_path / "out", timeout=60)
+    done = cli("grade", "--public", tmp_path / "class", "--results-dir", tmp_path / "out", timeout=60)
     assert done.returncode == 2 and "no submissions" in done.stderr
 
 
@@ -107,6 +107,7 @@ def test_a_student_not_graded_makes_the_exit_status_say_so(tmp_path, monkeypatch
     code = cli_module.main(
         [
             "grade",
+            "--public",
             str(folder),
             "--results-dir",
             str(tmp_path / "out"),
@@ -127,7 +128,9 @@ def test_the_gradebook_says_status_subtotals_and_why(tmp_path):
     folder.mkdir()
     (folder / "alice.py").write_text(variant(PACK, files("induction_heads", "correct")[0]))
     (folder / "bob.ipynb").write_text("{not json")
-    done = cli("grade", folder, "--results-dir", tmp_path / "out", "--workers", "1", "--no-progress")
+    done = cli(
+        "grade", "--public", folder, "--results-dir", tmp_path / "out", "--workers", "1", "--no-progress"
+    )
     assert done.returncode == 0, done.stderr
     rows = {row["student"]: row for row in csv.DictReader((tmp_path / "out" / "gradebook.csv").open())}
     assert rows["alice"]["status"] == "graded" and rows["alice"]["current_attn_detector (of 15)"] == "15"
@@ -145,7 +148,17 @@ def test_ctrl_c_stops_a_batch_at_once_keeps_what_is_done_and_the_rerun_finishes(
         target.write_text(variant(PACK, source) if source.suffix == ".py" else source.read_text())
     results = tmp_path / "out"
     batch = subprocess.Popen(
-        [*CLI, "grade", str(folder), "--results-dir", str(results), "--workers", "2", "--no-progress"],
+        [
+            *CLI,
+            "grade",
+            "--public",
+            str(folder),
+            "--results-dir",
+            str(results),
+            "--workers",
+            "2",
+            "--no-progress",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -163,7 +176,7 @@ def test_ctrl_c_stops_a_batch_at_once_keeps_what_is_done_and_the_rerun_finishes(
     kept = len(list(results.glob("s*.json")))
     assert 3 <= kept < 30
     assert len(list(csv.DictReader((results / "gradebook.csv").open()))) == kept
-    again = cli("grade", folder, "--results-dir", results, "--workers", "2", "--no-progress")
+    again = cli("grade", "--public", folder, "--results-dir", results, "--workers", "2", "--no-progress")
     assert again.returncode == 0 and f"Graded {30 - kept}, kept {kept} earlier results" in again.stdout
 
 
@@ -174,12 +187,12 @@ def test_course_settings_file_is_read_and_flags_win(tmp_path):
     (tmp_path / "autograder.toml").write_text(
         f'results_dir = "out"\nworkers = 1\nfail_under = 100\nexercise = "{PACK.name}"\n'
     )
-    done = cli("grade", "class", cwd=tmp_path)
+    done = cli("grade", "--public", "class", cwd=tmp_path)
     assert done.returncode == 1 and (tmp_path / "out" / "alice.json").exists()  # below fail_under
-    done = cli("grade", "class", "--fail-under", "0", cwd=tmp_path)
+    done = cli("grade", "--public", "class", "--fail-under", "0", cwd=tmp_path)
     assert done.returncode == 0
     (tmp_path / "autograder.toml").write_text("wokers = 3\n")
-    done = cli("grade", "class", cwd=tmp_path, timeout=60)
+    done = cli("grade", "--public", "class", cwd=tmp_path, timeout=60)
     assert done.returncode == 2 and "unknown setting 'wokers'" in done.stderr
 
 

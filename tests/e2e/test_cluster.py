@@ -68,7 +68,10 @@ def start(command: list[str], log: Path, tmpdir: Path | None = None) -> subproce
 def grade(folder: Path, results: Path, *extra: str) -> subprocess.Popen:
     command = [str(PYTHON), "-m", "autograder", "grade", str(folder), "--results-dir", str(results)]
     return subprocess.Popen(
-        [*command, "--no-progress", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, "--no-progress", "--public", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

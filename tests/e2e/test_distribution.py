@@ -176,7 +176,7 @@ def test_a_gradescope_bundle_grades_the_students_file_beside_a_stale_checkpoint(
             "--exercise",
             PACK.name,
             "--secret",
-            "course secret",
+            "a course secret of 4 words, 31 characters",
         ],
         capture_output=True,
         text=True,

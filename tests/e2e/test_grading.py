@@ -59,6 +59,7 @@ def test_command_line_writes_gradescope_results(pack, tmp_path):
             str(out),
             "--only",
             "prev_attn_detector",
+            "--public",
         ],
         capture_output=True,
         text=True,

@@ -55,6 +55,7 @@ def grade(python: list[str], folder: Path, results: Path, *extra, env=None) -> s
         "--workers",
         "2",
         "--no-progress",
+        "--public",
         *extra,
     ]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
@@ -129,3 +130,130 @@ def test_no_escape_sequence_reaches_the_terminal_from_check(tmp_path, solution_s
     assert done.returncode == 1
     assert b"\x1b" not in done.stdout + done.stderr and b"\x07" not in done.stdout
     assert b"RAISED" in done.stdout and b"\\x1b" in done.stdout  # shown escaped, not sent
+
+
+# --- round three: what surrounds the sandbox ------------------------------------------------------
+# Each class of the third red team's attacks has a test of its own: a graded run without a strong
+# secret, a secret recoverable offline, judge-side code in a release, stale results kept on a rerun,
+# student text read by a CI as a command, and one student's files stopping the class.
+
+STRONG = "Kq3-a strong course secret, 2026"  # 32 characters, mixed
+
+
+def cli(
+    *args, cwd=ROOT, env_drop=("AUTOGRADER_SECRET", "AUTOGRADER_CONFIG"), **env
+) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in env_drop} | env
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=cwd,
+        env=environment,
+    )
+
+
+@pytest.mark.parametrize(
+    "args, env, words",
+    [
+        ([], {}, "a graded run needs the course secret"),
+        ([], {"AUTOGRADER_SECRET": ""}, "$AUTOGRADER_SECRET is empty"),
+        ([], {"AUTOGRADER_SECRET": "   "}, "$AUTOGRADER_SECRET is empty"),
+        (["--secret", "fall2026"], {}, "too weak"),
+        (["--secret", "fall2026fall2026fall2026"], {}, "distinct characters"),
+        (["--secret", "correcthorsebatterystaple"], {}, "letters only"),
+        (["--secret-file", "/dev/null"], {}, "is empty"),
+        (["--public", "--secret", STRONG], {}, "not both"),
+    ],
+)
+def test_a_graded_run_without_a_strong_secret_is_refused_in_one_line(tmp_path, args, env, words):
+    """Secure by default: only an explicit --public grades on the inputs whose answers students hold."""
+    done = cli("grade", PACK.solution, "--results-dir", tmp_path / "out", *args, cwd=tmp_path, **env)
+    assert done.returncode == 2 and words in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_graded_command_needs_the_secret(tmp_path):
+    for args in (
+        ("nbgrader", tmp_path, "induction_heads"),
+        ("gradescope-zip", tmp_path / "a.zip", "--exercise", PACK.name),
+    ):
+        done = cli(*args, cwd=tmp_path)
+        assert done.returncode == 2 and "secret" in done.stderr and "Traceback" not in done.stderr, args
+    assert not (tmp_path / "a.zip").exists()
+
+
+def test_the_secret_command_writes_one_the_settings_name_and_results_say_which_inputs(tmp_path):
+    from autograder.engine import secret
+
+    done = cli("secret", "course.secret", cwd=tmp_path)
+    written = (tmp_path / "course.secret").read_text().strip()
+    assert done.returncode == 0 and secret.weakness(written) is None and len(written) >= 40
+    assert (tmp_path / "course.secret").stat().st_mode & 0o077 == 0  # readable by its owner alone
+    assert cli("secret", "course.secret", cwd=tmp_path).returncode == 2  # never overwritten
+    assert (tmp_path / "course.secret").read_text().strip() == written
+
+    hooks = packs.get("hooks")
+    (tmp_path / "autograder.toml").write_text('secret_file = "course.secret"\nexercise = "hooks"\n')
+    done = cli("grade", hooks.solution, "--results", tmp_path / "r.json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    graded = json.loads((tmp_path / "r.json").read_text())
+    assert graded["score"] == graded["max_score"] == hooks_points()
+    assert graded["extra_data"]["inputs"] == secret.label(written) != "public"
+    assert f"Inputs: drawn from the course secret ({secret.label(written)})" in done.stdout
+    assert written not in done.stdout + done.stderr + (tmp_path / "r.json").read_text()
+
+
+def hooks_points() -> float:
+    return sum(t.points for t in packs.get("hooks").tests)
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "",
+        "fall2026",
+        "course secret",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "12345678901234567890123",
+        "abcdefghijklmnopqrstuvwxyz",
+    ],
+)
+def test_weak_secrets_are_refused_by_the_stated_rule(weak):
+    from autograder.engine import secret
+
+    with pytest.raises(secret.WeakSecret):
+        secret.check(weak)
+
+
+def test_checking_a_guessed_secret_costs_a_slow_derivation_paid_once_per_run(monkeypatch):
+    """The draw and the label a result shows both come from one scrypt derivation: a guess cannot be
+    checked against what a student sees without paying it; a run pays it once, whatever it draws."""
+    import hashlib
+
+    from autograder.engine import secret
+
+    calls = []
+    real = hashlib.scrypt
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    guess = STRONG + " (a guess)"
+    drawn = [packs.get(name).inputs(guess) for name in ("hooks", "induction_heads")]
+    label = secret.label(guess)
+    assert len(calls) == 1 and calls[0]["n"] * calls[0]["r"] * 128 >= 64 << 20  # memory-hard: 64 MiB+
+    assert all(
+        inputs.digest != packs.get(n).inputs(None).digest
+        for inputs, n in zip(drawn, ("hooks", "induction_heads"), strict=True)
+    )
+    seeds = {name: secret.draw_seed(guess, name) for name in ("hooks", "induction_heads")}
+    secret._key.cache_clear()
+    monkeypatch.setattr(hashlib, "scrypt", lambda *args, **kwargs: b"\0" * 32)  # without the derivation...
+    assert {name: secret.draw_seed(guess, name) for name in seeds} != seeds
+    assert secret.label(guess) != label  # ...neither the draw nor the label a result shows
+    secret._key.cache_clear()

@@ -124,7 +124,17 @@ def sandboxed(released, tmp_path_factory) -> tuple[Path, subprocess.CompletedPro
     payload = "fence\n```\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n```\n"
     code = f"def current_attn_detector(cache):\n    raise RuntimeError({payload!r})\n"
     submit(course, "mallory", {"solution_current_attn_detector": code})
-    command = [sys.executable, "-m", "autograder", "nbgrader", str(course), ASSIGNMENT, "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "autograder",
+        "nbgrader",
+        str(course),
+        ASSIGNMENT,
+        "--workers",
+        "1",
+        "--public",
+    ]
     return course, run(command, ROOT)
 
 

@@ -157,6 +157,7 @@ def attack(tmp_path_factory, solution_source):
             "--timeout",
             "3",
             "--no-progress",
+            "--public",
             "--html",
             str(root / "html"),
             "--junit",

@@ -3,16 +3,17 @@ the same 2-layer attention-only TransformerLens model as the induction-heads pac
 the seed notebook).
 
 This file declares the pack; `cases.py` holds its inputs, `checks.py` its tests, `mistakes.py` the
-mistakes it names, `report.py` its HTML sections and demo.
+mistakes it names (never shipped in a release: engine/hints.py), `report.py` its HTML sections and demo.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.engine import hints, kit
 from autograder.engine.files import ROOT
 from autograder.engine.pack import Function, Pack, Param
-from autograder.packs.hooks import cases, checks, mistakes, report
+from autograder.packs.hooks import cases, checks, report
 from autograder.transformer_lens.specs import DEFAULT_MODEL_DIR
 
 NAME = "hooks"
@@ -49,6 +50,15 @@ FUNCTIONS = (
     ),
 )
 
+
+def hint_form(function: str, case, got):
+    """A submission's answer in the form of the simulated mistakes' outputs (engine/hints.py)."""
+    return kit.floats(got)
+
+
+# mistakes.py where it is here; in a release (which never ships it), the public inputs' table
+HINTS, ERROR_HINT = hints.for_pack(__name__, Path(__file__).parent / "expected", hint_form)
+
 PACK = Pack(
     name=NAME,
     title="Hooks: induction scores, logit attribution and head ablation",
@@ -62,8 +72,8 @@ PACK = Pack(
     fixtures="autograder.transformer_lens.fixtures",
     preload=("transformer_lens", "circuitsvis", "einops", "jaxtyping", "plotly.express", "tqdm"),
     readable=(DEFAULT_MODEL_DIR,),
-    hints=mistakes.HINTS,
-    error_hint=mistakes.error_hint,
+    hints=HINTS,
+    error_hint=ERROR_HINT,
     report=report.sections,
     report_cases=report.CASES,
     demo=report.demo,

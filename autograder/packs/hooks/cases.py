@@ -21,11 +21,11 @@ Every case is cheap (sequences of about ten tokens): a submission is graded in w
 from __future__ import annotations
 
 import functools
-import hashlib
 
 import numpy as np
 
 from autograder.engine.pack import Case, Inputs
+from autograder.engine.secret import draw_seed
 from autograder.transformer_lens import specs
 
 F_INDUCTION = "induction_score_hook"
@@ -140,7 +140,7 @@ def inputs(secret: str | None = None) -> Inputs:
     """The public inputs (`secret` None), or those drawn from `secret`."""
     if secret is None:
         return _build(PUBLIC_MODELS, INDUCTION, ATTRIBUTION, HOOK_CALLS, HOOK_RUNS, SCORES, 20261201)
-    rng = np.random.default_rng(int.from_bytes(hashlib.sha256(b"hooks\0" + secret.encode()).digest()[:8]))
+    rng = np.random.default_rng(draw_seed(secret, "hooks"))
     return _build(*_secret_draw(rng), int(rng.integers(1 << 30)), secret=True)
 
 

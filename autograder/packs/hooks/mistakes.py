@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from autograder.engine.hints import error_rules
 from autograder.engine.kit import floats
 from autograder.engine.pack import Case
 from autograder.packs.hooks.cases import F_ATTRIBUTION, F_HOOK, F_INDUCTION, F_SCORES
@@ -105,8 +106,8 @@ INDUCTION_MISTAKES = [
     ),
     (
         "nothing is written, or only zeros: a diagonal above the main one (offset seq_len - 1, or the "
-        "pattern's last two dimensions swapped) is all zeros in a causal pattern; the stripe is "
-        "pattern.diagonal(offset=1 - seq_len, dim1=-2, dim2=-1)",
+        "pattern's last two dimensions swapped) is all zeros in a causal pattern; the stripe lies "
+        "seq_len - 1 below the main diagonal of the last two dimensions",
         lambda p, seq_len: np.zeros(p.shape[1:3]),
     ),
 ]
@@ -151,7 +152,7 @@ def _attribution_args(want):
 ATTRIBUTION_MISTAKES = [
     (
         "it takes the logits of tokens[:-1], the tokens at each position: position i predicts the next "
-        "token, so use tokens[1:] (W_U[:, tokens[1:]])",
+        "token, so use tokens[1:]",
         lambda e, a, b, W, tok: _attribution(e, a, b, W, tok, targets=tok[:-1]),
     ),
     (
@@ -165,8 +166,7 @@ ATTRIBUTION_MISTAKES = [
         lambda e, a, b, W, tok: _attribution(e, a, b, W, tok, order=(0, 2, 1)),
     ),
     (
-        "it leaves out the direct path: column 0 is the embedding's contribution, embed[:-1] dotted with "
-        "W_U[:, tokens[1:]]",
+        "it leaves out the direct path: column 0 is the embedding's own contribution, before the heads",
         lambda e, a, b, W, tok: _attribution(e, a, b, W, tok, order=(1, 2)),
     ),
     (
@@ -265,9 +265,9 @@ def hook_hint(answers) -> str | None:
 # --- get_ablation_scores -----------------------------------------------------------------------
 
 NO_EFFECT = (
-    "no ablation changed the loss: the model must use the tensor head_ablation_hook returns (pass "
-    "functools.partial(head_ablation_hook, head_index_to_ablate=head) as the hook, not a function that "
-    "calls it and returns nothing), on that layer's hook_z, f'blocks.{layer}.attn.hook_z'"
+    "no ablation changed the loss: the model must use the tensor head_ablation_hook returns (the hook "
+    "is head_ablation_hook itself, with the head fixed, not a function that calls it and returns "
+    "nothing), on that layer's hook_z"
 )
 SCORE_MISTAKES: list[tuple[str, Callable[[np.ndarray, np.ndarray, Case], bool]]] = [
     (
@@ -309,23 +309,60 @@ HINTS: dict[str, Callable] = {
 }
 
 
-def error_hint(function: str, error: dict) -> str | None:
-    """A hint for an exception: the usual causes, by function."""
-    kind, message = error.get("type", ""), str(error.get("message", ""))
-    if function == F_ATTRIBUTION and kind == "IndexError" and "out of bounds" in message:
-        return (
-            "W_U is [d_model, d_vocab]: a token's unembedding is a column, W_U[:, token], not a row "
-            "(W_U[token]); the correct tokens' columns are W_U[:, tokens[1:]]"
-        )
-    if function == F_ATTRIBUTION and kind in ("RuntimeError", "ValueError", "EinopsError"):
-        return (
-            "the shapes: embed is [seq, d_model], the results [seq, n_heads, d_model], "
-            "W_U [d_model, d_vocab]; take the columns W_U[:, tokens[1:]] and the activations at "
-            "positions [:-1]"
-        )
-    if function == F_INDUCTION and kind == "RuntimeError" and "size" in message:
-        return (
-            "a layer's scores are n_heads values: take the mean of the stripe over the batch and the "
-            "positions (dims 0 and -1 of pattern.diagonal(offset=1 - seq_len, dim1=-2, dim2=-1))"
-        )
-    return None
+ERROR_HINTS = [  # the usual causes of an exception, in words: no code that computes an answer
+    {
+        "functions": [F_ATTRIBUTION],
+        "types": ["IndexError"],
+        "contains": "out of bounds",
+        "hint": "W_U is [d_model, d_vocab]: a token's unembedding is a column, not a row (W_U[token])",
+    },
+    {
+        "functions": [F_ATTRIBUTION],
+        "types": ["RuntimeError", "ValueError", "EinopsError"],
+        "hint": "the shapes: embed is [seq, d_model], the results [seq, n_heads, d_model], W_U "
+        "[d_model, d_vocab]; position i's activations explain the logit of the token after it",
+    },
+    {
+        "functions": [F_INDUCTION],
+        "types": ["RuntimeError"],
+        "contains": "size",
+        "hint": "a layer's scores are n_heads values: take the mean of the stripe over the batch and the "
+        "positions",
+    },
+    {
+        "functions": [F_SCORES],
+        "contains": "head_ablation_hook is the reference's",
+        "hint": "each head is ablated alone, by head_ablation_hook on its own layer's hook_z, in a run on "
+        "the tokens given",
+    },
+]
+error_hint = error_rules(ERROR_HINTS)
+
+
+def simulations(function: str, case: Case, want) -> list[tuple[str, object]]:
+    """What each usual mistake would have returned on this case (for a release's table of hints)."""
+    if function == F_INDUCTION:
+        found = [
+            (h, lambda m=m: m(_patterns(case, want), case.extra["seq_len"])) for h, m in INDUCTION_MISTAKES
+        ]
+    elif function == F_ATTRIBUTION:
+        found = [(h, lambda m=m: m(*_attribution_args(want))) for h, m in ATTRIBUTION_MISTAKES]
+    elif function == F_HOOK and case.group == "call":
+        z, head = want.args
+        found = [(h, lambda m=m: m(z.values.astype(np.float64), int(head))) for h, m in HOOK_MISTAKES]
+    elif function == F_SCORES:  # the mistakes with one answer each (not "the loss with the head ablated")
+        value = _value(want)
+        found = [
+            (SCORE_MISTAKES[0][0], lambda: -value),
+            (SCORE_MISTAKES[2][0], lambda: value * case.extra["predicted"]),
+            (NO_EFFECT, lambda: np.zeros_like(value)),
+        ]
+    else:
+        return []
+    outputs = []
+    for hint, simulate in found:
+        try:
+            outputs.append((hint, simulate()))
+        except (IndexError, ValueError, ZeroDivisionError, FloatingPointError, KeyError):
+            continue
+    return outputs

@@ -12,11 +12,11 @@ Expected values are not here: they come from running the reference solution on t
 from __future__ import annotations
 
 import functools
-import hashlib
 
 import numpy as np
 
 from autograder.engine.pack import Case, Inputs
+from autograder.engine.secret import draw_seed
 from autograder.transformer_lens import specs
 
 SEED_TEXT = (
@@ -257,9 +257,7 @@ def inputs(secret: str | None = None, attempt: int = 0) -> Inputs:
         return _build(
             PUBLIC_MODELS, TOKEN_CASES, RUN_CASES, REPEATED, PUBLIC_PLANTED, np.random.default_rng(20261129)
         )
-    rng = np.random.default_rng(
-        int.from_bytes(hashlib.sha256(b"induction_heads\0" + secret.encode()).digest()[:8])
-    )
+    rng = np.random.default_rng(draw_seed(secret, "induction_heads"))
     if attempt:
         rng = rng.spawn(attempt)[-1]  # another draw, derived from the secret's alone
     return _build(*_secret_draw(rng), rng, secret=True)

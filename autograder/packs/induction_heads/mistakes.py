@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from autograder.engine.hints import error_rules
 from autograder.engine.kit import heads, show_labels
 from autograder.engine.pack import Case
 from autograder.packs.induction_heads import cases
@@ -156,8 +157,24 @@ HINTS: dict[str, Callable] = {
 }
 
 
-def error_hint(function: str, error: dict) -> str | None:
-    """A hint for an exception a detector raised: an IndexError is usually a fixed head count."""
-    if error.get("type") == "IndexError" and function in DETECTORS:
-        return FIXED_SHAPE_HINT
-    return None
+# A hint for an exception a detector raised: an IndexError is usually a fixed head count.
+ERROR_HINTS = [{"functions": list(DETECTORS), "types": ["IndexError"], "hint": FIXED_SHAPE_HINT}]
+error_hint = error_rules(ERROR_HINTS)
+
+
+def simulations(function: str, case: Case, want) -> list[tuple[str, object]]:
+    """The heads each usual mistake would have named on this case (for a release's table of hints)."""
+    if function not in MISTAKES:
+        return []
+    layers = patterns_of(want)
+    if not layers:
+        return []
+    found = [
+        (hint, frozenset(_mistake_answer(score, threshold, layers)))
+        for hint, score, threshold in MISTAKES[function]
+    ]
+    fixed = lambda p: cases.scores(p)[KINDS[function]]  # noqa: E731
+    found.append(
+        (FIXED_SHAPE_HINT, frozenset(_mistake_answer(fixed, threshold_of(function), layers, (2, 12))))
+    )
+    return found
