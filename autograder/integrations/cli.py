@@ -370,8 +370,6 @@ COMMANDS: dict[str, Command] = {
     "build": Command("write an exercise's student files from its source", _build_flags, _build),
     "release": Command("write the folder students receive", _release_flags, _release),
     "gradescope-zip": Command("write a Gradescope autograder zip", _gradescope_flags, _gradescope),
-    "secret": Command(
-        "write a new strong course secret to FILE (for secret_file)", _secret_flags, _secret
-    ),
+    "secret": Command("write a new strong course secret to FILE (for secret_file)", _secret_flags, _secret),
     "new-exercise": Command("write a new exercise pack, as a package", _new_exercise_flags, _new_exercise),
 }

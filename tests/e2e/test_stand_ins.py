@@ -9,7 +9,7 @@ import dataclasses
 
 import pytest
 import torch as t
-from conftest import grade_source
+from corpus import grade_source
 
 from autograder.engine import aliases, judge, worker
 from autograder.engine import pack as packs
