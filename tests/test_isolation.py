@@ -9,7 +9,7 @@ from conftest import by_function, grade_source
 
 # Appended to the reference: the function named wraps its own right answer, then wrecks everything
 # the functions judged after it would share if they ran in the same process.
-CORRUPTER = '''
+CORRUPTER = """
 
 import sys as _sys
 
@@ -40,7 +40,7 @@ EXERCISES = [
     "current_attn_detector", "prev_attn_detector", "first_attn_detector",
     "generate_repeated_tokens", "run_and_cache_model_repeated_tokens", "induction_attn_detector",
 ]
-'''
+"""
 
 
 @pytest.mark.parametrize("corrupter", ["current_attn_detector", "generate_repeated_tokens"])
