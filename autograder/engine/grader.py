@@ -164,7 +164,9 @@ class Grader:
                 if self.closed:  # closed while it started
                     self.templates[worker].close()
                     raise
+        judging = time.monotonic()
         verdict = judge(raw, self.reference, self.pack, self.inputs, self.functions)
+        phases = dict(raw.phases, judge=time.monotonic() - judging)
         output = raw.output
         if raw.output_dropped:
             output += f"\n[... {raw.output_dropped} more bytes of output were dropped]"
@@ -180,6 +182,7 @@ class Grader:
             submission_digest=submission.digest,
             exercise=self.pack.name,
             raw=_for_report(raw, self.pack.report_cases),
+            phases=phases,
         )
 
     def close(self) -> None:

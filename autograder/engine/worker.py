@@ -36,6 +36,9 @@ MAX_ITEMS = 1_000  # per list, tuple or dict
 MAX_NODES = 20_000  # per returned value
 MAX_TEXT = 1_000  # characters per string
 STATEMENT_SECONDS = 10.0
+# How a function's child says it judged all its cases: any other end (0 included, from a submission's
+# os._exit(0)) ends the worker the same way, so that the judge sees the crash.
+CHILD_DONE = 86
 
 
 # --- return values -> plain data ---------------------------------------------------------------
@@ -210,7 +213,14 @@ class Unit:
                 self.warden.sendall(b"go")
                 self.warden.close()
             for index, task in enumerate(tasks):
-                self.judge_alone(task, namespace, seconds if index == 0 else 0.0, first=index == 0)
+                if self.fork:
+                    self.judge_alone(task, namespace, seconds if index == 0 else 0.0, first=index == 0)
+                if not self.fork:  # no room for a child: this function and the rest, in this process
+                    if index > 0:
+                        self.fixtures.restore()
+                        namespace, seconds = self.load(task["function"], record=False)
+                    self.imported(task["function"], namespace, seconds, first=index == 0)
+                    self.calls(task, namespace)
         else:
             for index, task in enumerate(tasks):
                 self.fixtures.restore()
@@ -221,11 +231,17 @@ class Unit:
 
     def judge_alone(self, task: dict, namespace: dict, seconds: float, first: bool) -> None:
         """Judges one function in a child of this process; a child that did not end well ends this
-        worker the same way, so that the judge sees the crash (and the function it cost)."""
+        worker the same way, so that the judge sees the crash (and the function it cost). Where no
+        child can start, sets `fork` off: the caller judges the rest here, each from a fresh run of
+        the program, as where forking is not allowed at all."""
         programs._flush()  # what is buffered now would otherwise be written by both processes
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # the top level filled the PID namespace with threads, or took the forks
+            self.fork = False
+            return
         if pid == 0:
-            code = 0
+            code = CHILD_DONE
             try:
                 from autograder.engine import sandbox
 
@@ -246,7 +262,7 @@ class Unit:
                 programs._flush()
                 os._exit(code)
         status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        if status != 0:
+        if status != CHILD_DONE:
             programs._flush()
             os._exit(128 - status if status < 0 else status)  # 128 + n: "killed by signal n"
 

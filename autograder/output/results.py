@@ -54,6 +54,8 @@ class Result:
     notes: list[str] = field(default_factory=list)  # magics that did nothing, and the like
     exercise: str = ""
     raw: object = field(default=None, repr=False, compare=False)  # raw values for the report, then dropped
+    # Seconds per phase of grading it (see engine.runner.RawResults.phases, and "judge"); not written.
+    phases: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def score(self) -> float:
