@@ -20,7 +20,8 @@ def main() -> int:
     found: dict[str, dict] = {}
 
     def keep(result) -> None:
-        found[result.student] = {"seconds": result.seconds, "phases": result.phases, "score": result.score}
+        phases = getattr(result, "phases", {})  # (none before the engine recorded them)
+        found[result.student] = {"seconds": result.seconds, "phases": phases, "score": result.score}
 
     started = time.perf_counter()
     grade_class(

@@ -15,8 +15,10 @@ Where each one is switched on (see `zygote.py`):
   file size, no core dumps), a Landlock ruleset (`landlock.py`): it reads the Python installation
   and its packages and the fixtures its exercise declares, and writes only its scratch directory;
   the project's sources, the reference solutions, the checks and the judge's files are out of its
-  sight; and a seccomp filter that refuses new processes (threads still start), so that the
-  submission is one process and its limits bound all it does.
+  sight; and a seccomp filter that refuses new processes (threads still start) but for one child
+  per function, forked by the worker after the submission's top level and let through by the
+  template (`supervise_new_processes`, `ForkWarden`), so that at most two processes, each under the
+  same limits, do all a submission does; each child refuses new processes outright.
 
 Each mechanism reports whether it could be switched on, so that the caller can say plainly which
 protections are off on a platform that lacks one. Landlock needs no namespace: it is applied
@@ -53,7 +55,8 @@ PROTECTIONS = {
     "ipc": "no System V IPC shared with anything else (IPC namespace)",
     "disk": "a scratch directory of its own, of limited size (a tmpfs in a mount namespace)",
     "limits": "memory, CPU time and file size limits (rlimits)",
-    "fork": "starts no other process, so the limits bound all it does (seccomp)",
+    "fork": "starts no other process but one child at a time for its functions, so the limits bound "
+    "all it does (seccomp)",
 }
 
 
@@ -234,12 +237,14 @@ def supervise_new_processes() -> tuple[str | None, int | None]:
     template's answer (SECCOMP_RET_USER_NOTIF). Returns (why not, None) or (None, the listener fd),
     which the caller hands to the template and closes, before any student code runs.
 
-    The template (`ForkWarden`) lets a fork through only from the worker's main thread, with
-    fork()'s own flags, while the worker has no other child, and at most once per function of the
-    unit: student code in the worker (its top level, a thread it left running) can take those forks
-    too, but then gets no more than an honest unit has, one process beside the worker, each under
-    the same limits. Every other fork fails with EPERM, and each child loads the full
-    `forbid_new_processes` filter as its first act (filters stack; the stricter answer wins)."""
+    The template (`ForkWarden`) lets a fork through only once the worker has said its top level is
+    done, from the worker's main thread, with fork()'s own flags, while the worker has no other
+    child, and at most once per function of the unit. Student code in the worker (a thread its top
+    level left running, a function it patched into the worker) can take those forks too, but then
+    gets no more than an honest unit has: one process beside the worker, each under the same
+    limits, in the same PID namespace and time limits. Every other fork fails with EPERM, and each
+    child loads the full `forbid_new_processes` filter as its first act (filters stack; the stricter
+    answer wins). docs/sandbox.md says why this design and not another."""
     if not sys.platform.startswith("linux"):
         return "seccomp is Linux-only", None
     try:
@@ -263,7 +268,9 @@ def supervise_new_processes() -> tuple[str | None, int | None]:
 
 
 class ForkWarden:
-    """The template's side of `supervise_new_processes`: answers one worker's fork requests."""
+    """The template's side of `supervise_new_processes`: answers one worker's fork requests. The
+    template's own process is outside the sandbox and runs no student code, so the count and the
+    checks it keeps cannot be changed from inside; `open` is set when the worker says "go"."""
 
     def __init__(self, listener: int, worker: int, forks: int):
         self.listener, self.worker, self.forks_left = listener, worker, forks
