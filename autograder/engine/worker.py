@@ -13,6 +13,7 @@ replay the reference's results, and each function is judged alone.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import inspect
 import io
@@ -212,6 +213,9 @@ class Unit:
             if self.warden is not None:
                 self.warden.sendall(b"go")
                 self.warden.close()
+            # What the top level left is shared with every child: a garbage collection in a child
+            # would walk (and so copy) all of it, and is never needed for what lives on here.
+            gc.freeze()
             for index, task in enumerate(tasks):
                 if self.fork:
                     self.judge_alone(task, namespace, seconds if index == 0 else 0.0, first=index == 0)

@@ -19,6 +19,7 @@ each unit, so no state passes from one submission to the next.
 from __future__ import annotations
 
 import fcntl
+import gc
 import importlib
 import os
 import select
@@ -29,6 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder.engine import program as programs
 from autograder.engine import sandbox, wire
 
 RESULT_FD = 3
@@ -57,7 +59,7 @@ def main() -> None:
             importlib.import_module(name)
         except Exception as error:  # a missing optional module: the submission will say so itself
             print(f"template: could not preload {name}: {error}", file=sys.stderr)
-    _no_windows()
+    programs.cheap_displays()  # after the preloads, which it patches and warms
     if settings["sandbox"] and sys.platform.startswith("linux"):
         try:  # loads libseccomp now (finding it runs ldconfig): each worker then only builds a filter
             import pyseccomp  # noqa: F401
@@ -73,6 +75,7 @@ def main() -> None:
     readable = sandbox.readable_paths(
         [Path(p) for p in settings["readable"]], [Path(p) for p in settings["hidden"]]
     )
+    gc.freeze()  # a worker's garbage collections leave the template's objects alone (and uncopied)
     sandbox.use_huge_pages()  # last: what stays in memory for every worker is all there now
     channel.send({"event": "ready", "off": off})
 
@@ -114,33 +117,6 @@ def main() -> None:
         warden_end.close()
         shutil.rmtree(scratch, ignore_errors=True)  # on the disk only where no tmpfs could be mounted
         channel.send({"event": "exited", "status": status})
-
-
-def _no_windows() -> None:
-    """Figures have no browser to open in, and a worker no screen: showing one costs nothing. Jupyter's
-    `display`, imported by name from IPython (a notebook's `from IPython.display import display`),
-    shows nothing either, as the `display` builtin of a graded program does (program.py): outside a
-    kernel it would print each object's text, megabytes for a circuitsvis render."""
-    try:
-        import plotly.basedatatypes
-
-        plotly.basedatatypes.BaseFigure.show = lambda *args, **kwargs: None
-    except ImportError:
-        pass
-    for name in ("IPython.core.display_functions", "IPython.core.display", "IPython.display"):
-        module = sys.modules.get(name)
-        if module is not None and hasattr(module, "display"):
-            module.display = _show_nothing
-    try:
-        import webbrowser
-
-        webbrowser.open = lambda *args, **kwargs: False
-    except ImportError:
-        pass
-
-
-def _show_nothing(*objects, **kwargs) -> None:
-    return None
 
 
 def exit_now() -> None:
