@@ -248,7 +248,9 @@ class Grader:
                     self.templates[worker].close()
                     raise
         aliases.file_under_own_names(raw, renamed)
+        judging = time.monotonic()
         verdict = judge(raw, self.reference, self.pack, self.inputs, self.functions)
+        phases = dict(raw.phases, judge=time.monotonic() - judging)
         verdict.notes += aliases.notes(renamed)
         output = raw.output
         if raw.output_dropped:
@@ -265,6 +267,7 @@ class Grader:
             submission_digest=submission.digest,
             exercise=self.pack.name,
             raw=_for_report(raw, self.pack.report_cases),
+            phases=phases,
         )
 
     def close(self) -> None:

@@ -332,6 +332,80 @@ def _display(*objects, **kwargs) -> None:
     return None
 
 
+def cheap_displays() -> None:
+    """Makes what a notebook's top level shows cost next to nothing while grading, without changing
+    what any of its code computes; called once in the template, after the preloads, so that each
+    worker inherits it:
+
+    - figures have no browser or screen to open in: plotly's `show` and `webbrowser.open` do nothing
+      (matplotlib draws with Agg, set in the worker's environment);
+    - `display` imported from IPython (`from IPython.display import display`) shows nothing, as the
+      builtin one does: outside a kernel it would print each object's text (megabytes for a
+      circuitsvis render);
+    - a circuitsvis render builds its HTML (the data as JSON, twice, and the whole JavaScript bundle)
+      only when something reads it (`str()`, `_repr_html_`): the same text, from a copy of the data
+      taken when it was made;
+    - plotly builds a first figure here, so that its validators, imported on first use (2-3 s), are
+      imported once for every worker."""
+    try:
+        import plotly.basedatatypes
+
+        plotly.basedatatypes.BaseFigure.show = lambda *args, **kwargs: None
+    except ImportError:
+        pass
+    try:
+        import webbrowser
+
+        webbrowser.open = lambda *args, **kwargs: False
+    except ImportError:
+        pass
+    for name in ("IPython.core.display_functions", "IPython.core.display", "IPython.display"):
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "display"):
+            module.display = _display
+    if "circuitsvis.utils.render" in sys.modules:
+        _lazy_circuitsvis()
+    if "plotly.express" in sys.modules:
+        try:
+            sys.modules["plotly.express"].line(y=[0.0, 1.0]).add_vrect(x0=0, x1=1)
+            sys.modules["plotly.express"].imshow([[0.0, 1.0]])
+        except Exception:  # a version that differs: only the warm-up is lost
+            pass
+
+
+def _lazy_circuitsvis() -> None:
+    import copy
+    import functools
+
+    render = sys.modules["circuitsvis.utils.render"]
+    eager = render.render
+
+    class LazyHTML(render.RenderedHTML):
+        """circuitsvis's RenderedHTML, its two sources built when first read."""
+
+        def __init__(self, element: str, props: dict):
+            self._element, self._props = element, props
+
+        @functools.cached_property
+        def local_src(self) -> str:
+            return render.render_local(self._element, **self._props)
+
+        @functools.cached_property
+        def cdn_src(self) -> str:
+            return render.render_cdn(self._element, **self._props)
+
+    def lazy(react_element_name: str, **kwargs):
+        props = {}
+        for key, value in kwargs.items():  # a copy: what the caller changes later is not shown
+            clone = getattr(value, "clone", None) if type(value).__module__.startswith("torch") else None
+            props[key] = clone() if callable(clone) else copy.deepcopy(value)
+        return LazyHTML(react_element_name, props)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("circuitsvis") and getattr(module, "render", None) is eager:
+            module.render = lazy
+
+
 def run(
     program: Program, ns: dict, *, skip: set[int], seconds: float, record: bool, on_statement=None
 ) -> None:

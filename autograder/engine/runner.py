@@ -33,6 +33,7 @@ OFFLINE = dict(  # downloads fail at once rather than retrying: there is no netw
     TOKENIZERS_PARALLELISM="false",
     PYTHONWARNINGS="ignore",
     OMP_NUM_THREADS="1",
+    MPLBACKEND="Agg",  # figures are drawn nowhere
     MKL_NUM_THREADS="1",
 )
 MAX_SKIPPED_STATEMENTS = 3  # statements that hung a worker, skipped on the next try
@@ -79,6 +80,9 @@ class RawResults:
     output_dropped: int = 0
     seconds: float = 0.0
     attempts: int = 0
+    # Where the time went, in seconds, over all attempts: "start" (the worker's start and sandbox, and
+    # reading the file), "top level" (running it), "calls" and "other" (forks, encoding, teardown).
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -100,6 +104,7 @@ class Attempt:
     exit_status: int | None = None
     output: str = ""
     output_dropped: int = 0
+    phases: dict[str, float] = field(default_factory=dict)  # as RawResults.phases
 
 
 class TemplateFailed(RuntimeError):
@@ -209,6 +214,7 @@ class _Watch:
         self.running: str | None = None  # the case under way
         self.started: set[str] = set()
         now = time.monotonic()
+        self.began, self.since = now, {}  # when the attempt, and each phase under way, began
         self.unit_deadline = now + request.get("seconds", self.limits.unit_seconds)
         self.import_deadline = now + self.limits.import_seconds
         self.deadline = self.import_deadline
@@ -288,6 +294,7 @@ class _Watch:
         for fd in open_fds:
             os.close(fd)
         result.output = wire.clean(kept.decode(errors="replace"))
+        result.phases["other"] = max(0.0, time.monotonic() - self.began - sum(result.phases.values()))
         if result.problem is None and not self.finished():
             result.problem, result.kind = _crash_message(result.exit_status, self.running), "crashed"
             result.problem_case = self.running
@@ -314,8 +321,12 @@ class _Watch:
             result.unloadable = wire.clean(_text(document.get("message")))[:1000]
         elif event == "program":
             self.deadline = self.import_deadline
+            self._phase("start", now - self.began)
         elif event == "importing":
+            if self.running is not None:
+                raise wire.WireError("a function started while a case ran")
             result.importing = self._function(document)
+            self.since["top level"] = now
             result.statement = None
             self.import_deadline = now + limits.import_seconds
             self.deadline, self.running = self.import_deadline, None
@@ -329,6 +340,7 @@ class _Watch:
         elif event == "imported":
             name = self._function(document)
             result.imports[name] = _imported(document)
+            self._phase("top level", now - self.since.pop("top level", now))
             result.importing = result.statement = None
             self.deadline = now + limits.call_seconds
         elif event == "start":
@@ -337,18 +349,23 @@ class _Watch:
                 raise wire.WireError("a case started twice, or while another ran")
             self.started.add(case)
             self.running = case
+            self.since["calls"] = now
             self.deadline = now + limits.call_seconds
         elif event == "result":
             case = self._case(document)
             if case != self.running:
                 raise wire.WireError("a result for a case that was not running")
             result.outcomes[case] = _decode_outcome(document.get("outcome"), wire.blob_to_arrays(blob))
+            self._phase("calls", now - self.since.pop("calls", now))
             self.running = None
             self.deadline = now + limits.call_seconds
         elif event == "done":
             self.deadline = self.unit_deadline
         else:
             raise wire.WireError(f"an unexpected {wire.clean(str(event))[:40]!r} event")
+
+    def _phase(self, name: str, seconds: float) -> None:
+        self.result.phases[name] = self.result.phases.get(name, 0.0) + seconds
 
     def _function(self, document: dict) -> str:
         name = document.get("function")
@@ -498,6 +515,8 @@ def run_submission(
             break
         attempt = template.run(dict(request, functions=tasks, seconds=left, skip=skip), source, tensors)
         raw.attempts += 1
+        for phase, seconds in attempt.phases.items():
+            raw.phases[phase] = raw.phases.get(phase, 0.0) + seconds
         if attempt.off and not raw.off:
             raw.off = attempt.off
         for name, imported in attempt.imports.items():

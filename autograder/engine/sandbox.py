@@ -15,8 +15,10 @@ Where each one is switched on (see `zygote.py`):
   file size, no core dumps), a Landlock ruleset (`landlock.py`): it reads the Python installation
   and its packages and the fixtures its exercise declares, and writes only its scratch directory;
   the project's sources, the reference solutions, the checks and the judge's files are out of its
-  sight; and a seccomp filter that refuses new processes (threads still start), so that the
-  submission is one process and its limits bound all it does.
+  sight; and a seccomp filter that refuses new processes (threads still start) but for one child
+  per function, forked by the worker after the submission's top level and let through by the
+  template (`supervise_new_processes`, `ForkWarden`), so that at most two processes, each under the
+  same limits, do all a submission does; each child refuses new processes outright.
 
 Each mechanism reports whether it could be switched on, so that the caller can say plainly which
 protections are off on a platform that lacks one. Landlock needs no namespace: it is applied
@@ -53,7 +55,8 @@ PROTECTIONS = {
     "ipc": "no System V IPC shared with anything else (IPC namespace)",
     "disk": "a scratch directory of its own, of limited size (a tmpfs in a mount namespace)",
     "limits": "memory, CPU time and file size limits (rlimits)",
-    "fork": "starts no other process, so the limits bound all it does (seccomp)",
+    "fork": "starts no other process but one child at a time for its functions, so the limits bound "
+    "all it does (seccomp)",
 }
 
 
@@ -218,6 +221,100 @@ def forbid_new_processes() -> str | None:
     except OSError as error:
         return f"seccomp is unavailable: {error}"
     return None
+
+
+# Flags of the clone(2) behind fork(): SIGCHLD, and glibc's CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID.
+CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = 0x00200000, 0x01000000
+FORK_FLAGS = CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | 0xFF  # the low byte: the exit signal
+# ioctls on a seccomp listener: _IOWR('!', 0, struct seccomp_notif), _IOWR('!', 1, ..._resp)
+NOTIF_RECV, NOTIF_SEND = 0xC0502100, 0xC0182101
+NOTIF_FLAG_CONTINUE = 1
+
+
+def supervise_new_processes() -> tuple[str | None, int | None]:
+    """seccomp, for a worker that forks one child per function after running a submission's top
+    level: as `forbid_new_processes`, except that a fork (clone without CLONE_THREAD) waits for the
+    template's answer (SECCOMP_RET_USER_NOTIF). Returns (why not, None) or (None, the listener fd),
+    which the caller hands to the template and closes, before any student code runs.
+
+    The template (`ForkWarden`) lets a fork through only once the worker has said its top level is
+    done, from the worker's main thread, with fork()'s own flags, while the worker has no other
+    child, and at most once per function of the unit. Student code in the worker (a thread its top
+    level left running, a function it patched into the worker) can take those forks too, but then
+    gets no more than an honest unit has: one process beside the worker, each under the same
+    limits, in the same PID namespace and time limits. Every other fork fails with EPERM, and each
+    child loads the full `forbid_new_processes` filter as its first act (filters stack; the stricter
+    answer wins). docs/sandbox.md says why this design and not another."""
+    if not sys.platform.startswith("linux"):
+        return "seccomp is Linux-only", None
+    try:
+        import pyseccomp as seccomp
+    except (ImportError, OSError, RuntimeError) as error:
+        return f"libseccomp is unavailable ({error}); install libseccomp2", None
+    try:
+        rules = seccomp.SyscallFilter(seccomp.ALLOW)
+        thread = seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0)
+        rules.add_rule(seccomp.NOTIFY, "clone", thread)
+        rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+        for name in ("fork", "vfork"):
+            rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
+        rules.load()
+        listener = seccomp._libseccomp.seccomp_notify_fd(rules._filter)
+    except (OSError, AttributeError) as error:
+        return f"seccomp user notification is unavailable: {error}", None
+    if listener < 0:
+        return "seccomp user notification is unavailable", None
+    return None, listener
+
+
+class ForkWarden:
+    """The template's side of `supervise_new_processes`: answers one worker's fork requests. The
+    template's own process is outside the sandbox and runs no student code, so the count and the
+    checks it keeps cannot be changed from inside; `open` is set when the worker says "go"."""
+
+    def __init__(self, listener: int, worker: int, forks: int):
+        self.listener, self.worker, self.forks_left = listener, worker, forks
+        self.open = False  # until the worker says its top level is done
+
+    def answer(self) -> None:
+        """Answers the request waiting on the listener (if it is still there)."""
+        import fcntl
+        import struct
+
+        request = bytearray(80)  # struct seccomp_notif, zeroed as the kernel requires
+        try:
+            fcntl.ioctl(self.listener, NOTIF_RECV, request, True)
+        except OSError:
+            return  # the task that asked is gone
+        ident, pid = struct.unpack_from("=QI", request)
+        flags = struct.unpack_from("=Q", request, 32)[0]  # seccomp_data.args[0]
+        allowed = (
+            self.open
+            and pid == self.worker
+            and flags & ~FORK_FLAGS == 0
+            and self.forks_left > 0
+            and not self._has_child()
+        )
+        if allowed:
+            self.forks_left -= 1
+        response = struct.pack(
+            "=QqiI", ident, 0, 0 if allowed else -errno.EPERM, NOTIF_FLAG_CONTINUE if allowed else 0
+        )
+        try:
+            fcntl.ioctl(self.listener, NOTIF_SEND, bytearray(response), True)
+        except OSError:
+            pass  # it was killed meanwhile
+
+    def _has_child(self) -> bool:
+        """Whether the worker has a child, living or not yet waited for (a new child is the main
+        thread's: only it may fork). Unreadable counts as yes."""
+        try:
+            return bool(Path(f"/proc/{self.worker}/task/{self.worker}/children").read_text().split())
+        except OSError:
+            return True
+
+    def close(self) -> None:
+        os.close(self.listener)
 
 
 def die_with_parent() -> None:

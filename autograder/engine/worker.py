@@ -13,10 +13,12 @@ replay the reference's results, and each function is judged alone.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import inspect
 import io
 import os
+import socket
 import sys
 import time
 import traceback
@@ -36,6 +38,9 @@ MAX_ITEMS = 1_000  # per list, tuple or dict
 MAX_NODES = 20_000  # per returned value
 MAX_TEXT = 1_000  # characters per string
 STATEMENT_SECONDS = 10.0
+# How a function's child says it judged all its cases: any other end (0 included, from a submission's
+# os._exit(0)) ends the worker the same way, so that the judge sees the crash.
+CHILD_DONE = 86
 
 
 # --- return values -> plain data ---------------------------------------------------------------
@@ -151,13 +156,31 @@ def error_report(error: BaseException, own_files: set[str]) -> dict:
 class Unit:
     """One submission's functions, each called on its cases, results streamed to `out`.
 
-    Each function gets a freshly run copy of the submission's program, so that module state one
-    function leaves behind cannot change another's result; fixtures a call changed are restored.
+    The program's top level runs once; then each function is judged alone, in a child forked from
+    the worker that ran it (`fork`), so that whatever one function changes (module state, the
+    model's weights, torch's dtype or seed, a stand-in) and however it ends (a crash, `os._exit`,
+    a hang, a memory blow-up) reaches no other function. Where the worker may not fork, each
+    function gets a freshly run copy of the program instead, as before. Fixtures are restored
+    before the program runs.
+
+    Under the sandbox the forks go through the template's warden (`sandbox.ForkWarden`): the worker
+    says "go" on `warden` once the top level is done, and each child confines itself first thing.
     """
 
-    def __init__(self, request: dict, source: bytes, fixtures: Fixtures, out: io.RawIOBase, replays: dict):
+    def __init__(
+        self,
+        request: dict,
+        source: bytes,
+        fixtures: Fixtures,
+        out: io.RawIOBase,
+        replays: dict,
+        *,
+        fork: bool = False,
+        warden: socket.socket | None = None,
+    ):
         self.request, self.source, self.fixtures, self.out = request, source, fixtures, out
         self.replays = replays  # tensors of the reference's recorded calls, for the stand-ins
+        self.fork, self.warden = fork, warden
         self.filename = request.get("filename", "submission.py")
         self.program: programs.Program | None = None
         self.own_files: set[str] = set()
@@ -187,18 +210,77 @@ class Unit:
             return
         self.own_files = {self.filename} | {f"<{s.cell.label}>" for s in self.program.statements}
         self.send({"event": "program", "statements": len(self.program.statements)})
-        first = True
-        for task in self.request["functions"]:
+        tasks = self.request["functions"]
+        if self.fork:
             self.fixtures.restore()
-            namespace = self.load(task["function"], record=first)
-            first = False
-            function = namespace.get(task["function"])
-            if callable(function):
-                for case in task["cases"]:
-                    self.call(namespace, function, task, case)
+            namespace, seconds = self.load(tasks[0]["function"], record=True)
+            if self.warden is not None:
+                self.warden.sendall(b"go")
+                self.warden.close()
+            # What the top level left is shared with every child: a garbage collection in a child
+            # would walk (and so copy) all of it, and is never needed for what lives on here.
+            gc.freeze()
+            for index, task in enumerate(tasks):
+                if self.fork:
+                    self.judge_alone(task, namespace, seconds if index == 0 else 0.0, first=index == 0)
+                if not self.fork:  # no room for a child: this function and the rest, in this process
+                    if index > 0:
+                        self.fixtures.restore()
+                        namespace, seconds = self.load(task["function"], record=False)
+                    self.imported(task["function"], namespace, seconds, first=index == 0)
+                    self.calls(task, namespace)
+        else:
+            for index, task in enumerate(tasks):
+                self.fixtures.restore()
+                namespace, seconds = self.load(task["function"], record=index == 0)
+                self.imported(task["function"], namespace, seconds, first=index == 0)
+                self.calls(task, namespace)
         self.send({"event": "done"})
 
-    def load(self, name: str, record: bool) -> dict:
+    def judge_alone(self, task: dict, namespace: dict, seconds: float, first: bool) -> None:
+        """Judges one function in a child of this process; a child that did not end well ends this
+        worker the same way, so that the judge sees the crash (and the function it cost). Where no
+        child can start, sets `fork` off: the caller judges the rest here, each from a fresh run of
+        the program, as where forking is not allowed at all."""
+        programs._flush()  # what is buffered now would otherwise be written by both processes
+        try:
+            pid = os.fork()
+        except OSError:  # the top level filled the PID namespace with threads, or took the forks
+            self.fork = False
+            return
+        if pid == 0:
+            code = CHILD_DONE
+            try:
+                from autograder.engine import sandbox
+
+                sandbox.die_with_parent()  # a hang left behind by a killed worker would run on
+                if self.warden is not None:  # sandboxed: first of all, no process of its own
+                    reason = sandbox.forbid_new_processes()
+                    if reason:
+                        code = 74
+                        return
+                if not first:
+                    self.send({"event": "importing", "function": task["function"]})
+                self.imported(task["function"], namespace, seconds, first=first)
+                self.calls(task, namespace)
+            except BaseException:  # a fault of the grader's: its traceback goes to the output
+                traceback.print_exc()
+                code = 71
+            finally:
+                programs._flush()
+                os._exit(code)
+        status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        if status != CHILD_DONE:
+            programs._flush()
+            os._exit(128 - status if status < 0 else status)  # 128 + n: "killed by signal n"
+
+    def calls(self, task: dict, namespace: dict) -> None:
+        function = namespace.get(task["function"])
+        if callable(function):
+            for case in task["cases"]:
+                self.call(namespace, function, task, case)
+
+    def load(self, name: str, record: bool) -> tuple[dict, float]:
         """Runs the program as module "submission" (so its `if MAIN:` demo code does not run)."""
         self.send({"event": "importing", "function": name})
         start = time.perf_counter()
@@ -224,9 +306,14 @@ class Unit:
             if record
             else None,
         )
+        return namespace, time.perf_counter() - start
+
+    def imported(self, name: str, namespace: dict, seconds: float, first: bool) -> None:
+        """Tells the judge the program has run for `name`: what it defines (and, the first time, the
+        problems of its top level)."""
         report = {"event": "imported", "function": name, "functions": signatures(namespace, self.names)}
-        report["seconds"] = time.perf_counter() - start
-        if record:
+        report["seconds"] = seconds
+        if first:
             report |= {
                 "problems": self.program.problems,
                 "notes": self.program.notes,
@@ -234,7 +321,6 @@ class Unit:
                 "missing": programs.definitions(self.program),
             }
         self.send(report)
-        return namespace
 
     def call(self, namespace: dict, function, task: dict, case: dict) -> None:
         self.send({"event": "start", "case": case["id"]})

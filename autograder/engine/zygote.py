@@ -18,6 +18,8 @@ each unit, so no state passes from one submission to the next.
 
 from __future__ import annotations
 
+import fcntl
+import gc
 import importlib
 import os
 import select
@@ -28,9 +30,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder.engine import program as programs
 from autograder.engine import sandbox, wire
 
 RESULT_FD = 3
+WARDEN_FD = 4  # the worker's end of the pair it hands its fork listener over, until it has
 # Imported once here, for every submission: what the engine itself and most notebooks use.
 PRELOAD = ("numpy", "torch", "nbformat", "IPython.core.inputtransformer2", "IPython.display")
 
@@ -55,7 +59,7 @@ def main() -> None:
             importlib.import_module(name)
         except Exception as error:  # a missing optional module: the submission will say so itself
             print(f"template: could not preload {name}: {error}", file=sys.stderr)
-    _no_windows()
+    programs.cheap_displays()  # after the preloads, which it patches and warms
     if settings["sandbox"] and sys.platform.startswith("linux"):
         try:  # loads libseccomp now (finding it runs ldconfig): each worker then only builds a filter
             import pyseccomp  # noqa: F401
@@ -71,6 +75,7 @@ def main() -> None:
     readable = sandbox.readable_paths(
         [Path(p) for p in settings["readable"]], [Path(p) for p in settings["hidden"]]
     )
+    gc.freeze()  # a worker's garbage collections leave the template's objects alone (and uncopied)
     sandbox.use_huge_pages()  # last: what stays in memory for every worker is all there now
     channel.send({"event": "ready", "off": off})
 
@@ -84,6 +89,8 @@ def main() -> None:
         fds = channel.take_fds(2)
         tensors = load_tensors(blob) if blob else {}
         scratch = Path(tempfile.mkdtemp(prefix="unit-", dir=settings["workdir"]))
+        # The worker hands its fork listener over this pair, then closes its end (see ForkWarden).
+        warden_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         sys.stdout.flush()
         sys.stderr.flush()
         if settings["sandbox"]:
@@ -94,6 +101,8 @@ def main() -> None:
             code = 0
             try:
                 channel.sock.close()
+                warden_end.close()
+                settings = dict(settings, warden=worker_end)
                 run_worker(request, fds, fixtures, tensors, settings, readable, off | unit_off, scratch)
             except BaseException:  # a fault of the grader's: its traceback goes to the output, for the log
                 import traceback
@@ -103,25 +112,11 @@ def main() -> None:
             os._exit(code)
         for fd in fds:
             os.close(fd)
-        status = wait(channel, pid)
+        worker_end.close()
+        status = wait(channel, pid, warden_end, len(request.get("functions", ())))
+        warden_end.close()
         shutil.rmtree(scratch, ignore_errors=True)  # on the disk only where no tmpfs could be mounted
         channel.send({"event": "exited", "status": status})
-
-
-def _no_windows() -> None:
-    """Figures have no browser to open in, and a worker no screen."""
-    try:
-        import plotly.basedatatypes
-
-        plotly.basedatatypes.BaseFigure.show = lambda *args, **kwargs: None
-    except ImportError:
-        pass
-    try:
-        import webbrowser
-
-        webbrowser.open = lambda *args, **kwargs: False
-    except ImportError:
-        pass
 
 
 def exit_now() -> None:
@@ -133,15 +128,21 @@ def exit_now() -> None:
     os._exit(0)
 
 
-def wait(channel: wire.Channel, pid: int) -> int:
-    """Waits for the unit's worker, killing it if the judge asks; returns its exit status."""
+def wait(channel: wire.Channel, pid: int, warden: socket.socket, forks: int) -> int:
+    """Waits for the unit's worker, killing it if the judge asks, and answering its fork requests
+    (at most `forks`, see sandbox.ForkWarden) once it has handed over its listener on `warden`;
+    returns its exit status."""
     # A pidfd wakes us the moment it ends; without one (not Linux), poll for it every 20 ms.
     pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+    poller = select.poll()
+    for fd in (channel.sock.fileno(), warden.fileno(), pidfd):
+        if fd is not None:
+            poller.register(fd, select.POLLIN)
+    forker: sandbox.ForkWarden | None = None
     try:
         while True:
-            watched = [channel.sock] + ([pidfd] if pidfd is not None else [])
-            ready, _, _ = select.select(watched, [], [], None if pidfd is not None else 0.02)
-            if channel.sock in ready:
+            ready = dict(poller.poll(None if pidfd is not None else 20))
+            if channel.sock.fileno() in ready:
                 try:
                     channel.fill()
                 except EOFError:  # the judge has gone: nothing would read the results
@@ -151,6 +152,27 @@ def wait(channel: wire.Channel, pid: int) -> int:
                 if any(frame.get("event") == "kill" for frame, _ in channel.frames):
                     os.kill(pid, signal.SIGKILL)
                 channel.frames = [f for f in channel.frames if f[0].get("event") != "kill"]
+            if warden.fileno() in ready:
+                # First the listener, sent before any student code ran; then "go" once the top level
+                # is done (student code could send that early: it gains no more than forks take).
+                try:
+                    data, fds, _, _ = socket.recv_fds(warden, 2, 1)
+                except OSError:
+                    data, fds = b"", []
+                if forker is None and fds:
+                    forker = sandbox.ForkWarden(fds[0], pid, forks)
+                    poller.register(forker.listener, select.POLLIN)
+                elif forker is not None and data == b"go":
+                    forker.open = True
+                else:
+                    poller.unregister(warden.fileno())
+                    for fd in fds:
+                        os.close(fd)
+            if forker is not None and forker.listener in ready:
+                if ready[forker.listener] & select.POLLIN:
+                    forker.answer()
+                else:  # hung up: no process of the unit is left to ask
+                    poller.unregister(forker.listener)
             if pidfd is None or pidfd in ready:
                 done, status = os.waitpid(pid, 0 if pidfd is not None else os.WNOHANG)
                 if done:
@@ -158,6 +180,8 @@ def wait(channel: wire.Channel, pid: int) -> int:
     finally:
         if pidfd is not None:
             os.close(pidfd)
+        if forker is not None:
+            forker.close()
 
 
 def run_worker(request, fds, fixtures, tensors, settings, readable, off, scratch: Path) -> None:
@@ -173,18 +197,23 @@ def run_worker(request, fds, fixtures, tensors, settings, readable, off, scratch
         if reason:
             off["disk"] = reason
     result_fd, output_fd = fds
+    warden_fd = fcntl.fcntl(settings["warden"].detach(), fcntl.F_DUPFD, 10)  # clear of 0-4 below
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
     os.dup2(result_fd, RESULT_FD)
-    os.closerange(RESULT_FD + 1, 1 << 16)
+    os.dup2(warden_fd, WARDEN_FD)
+    os.closerange(WARDEN_FD + 1, 1 << 16)
     os.chdir(scratch)
     kept = {k: v for k, v in os.environ.items() if k not in ("HOME", "TMPDIR", "TMP", "TEMP", "PWD")}
     os.environ.clear()  # the template's environment is already an allow-list; the rest is the unit's own
     os.environ.update(kept, HOME=str(scratch), TMPDIR=str(scratch), TMP=str(scratch), TEMP=str(scratch))
     tempfile.tempdir = str(scratch)
     limits = settings["limits"]
+    warden = socket.socket(fileno=WARDEN_FD)
+    warden_kept = None
+    fork = True  # one child per function, forked after the top level (see worker.Unit)
     reason = sandbox.limit_resources(limits["memory_bytes"], limits["cpu_seconds"], limits["file_bytes"])
     if reason:
         off["limits"] = reason
@@ -196,13 +225,24 @@ def run_worker(request, fds, fixtures, tensors, settings, readable, off, scratch
         reason = sandbox.restrict_filesystem(trees, listable, [scratch])
         if reason:
             off["filesystem"] = reason
-        reason = sandbox.forbid_new_processes()  # last: nothing after it may need a process
+        # Last: nothing after it may need a process. The worker may fork one child per function,
+        # through the template's warden; where that is not possible, it forks none.
+        reason, listener = sandbox.supervise_new_processes()
+        if listener is not None:
+            socket.send_fds(warden, [b"l"], [listener])
+            os.close(listener)
+            warden_kept = warden  # the worker says "go" on it after the top level
+        else:
+            reason = sandbox.forbid_new_processes()
+            fork = bool(reason)  # no filter at all: forks are not refused anyway
         if reason:
             off["fork"] = reason
+    if warden_kept is None:
+        warden.close()
     sys.dont_write_bytecode = True
     source = bytes(tensors.pop("__source__").numpy().tobytes())[: request.get("source_bytes", 0)]
     out = os.fdopen(RESULT_FD, "wb", buffering=0)
-    unit = worker.Unit(request, source, fixtures, out, tensors)
+    unit = worker.Unit(request, source, fixtures, out, tensors, fork=fork, warden=warden_kept)
     unit.send({"event": "sandbox", "off": off})  # sent before any student code has run
     unit.run()
     sys.stdout.flush()

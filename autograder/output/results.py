@@ -59,6 +59,8 @@ class Result:
     inputs: str = ""  # which inputs it was graded on: "public", or "secret:<digest>" (engine/secret.py)
     graded_with: dict = field(default_factory=dict)  # all a result depends on, so a rerun knows it is current
     raw: object = field(default=None, repr=False, compare=False)  # raw values for the report, then dropped
+    # Seconds per phase of grading it (see engine.runner.RawResults.phases, and "judge"); not written.
+    phases: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def score(self) -> float:
