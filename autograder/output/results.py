@@ -8,6 +8,20 @@ from pathlib import Path
 
 from autograder.engine.files import write_atomically
 
+HINT = "Likely mistake: "  # how the judge names a mistake in a failed test's message
+UNRUN = ("There is no", "the worker", "a call took")  # a function that could not be called
+
+
+def _fingerprints(value) -> dict[str, list[str]]:
+    """Fingerprints as read back: only short strings, only as many as are ever written."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(f)[:200]: [str(h)[:16] for h in hashes[:64]]
+        for f, hashes in list(value.items())[:100]
+        if isinstance(hashes, list)
+    }
+
 
 @dataclass
 class TestResult:
@@ -53,6 +67,8 @@ class Result:
     )  # of the top-level code, in the student's cells and lines
     notes: list[str] = field(default_factory=list)  # magics that did nothing, and the like
     exercise: str = ""
+    # {function: a short hash of what it returned on each input} (similarity.py)
+    fingerprints: dict[str, list[str]] = field(default_factory=dict)
     raw: object = field(default=None, repr=False, compare=False)  # raw values for the report, then dropped
 
     @property
@@ -128,6 +144,7 @@ class Result:
                 "protections_off": self.protections_off,
                 "error": self.error,
                 "submission_sha256": self.submission_digest,
+                "fingerprints": self.fingerprints,
             },
             "tests": tests,
         }
@@ -172,7 +189,27 @@ class Result:
             problems=list(extra.get("problems") or []),
             notes=list(extra.get("notes") or []),
             exercise=extra.get("exercise", ""),
+            fingerprints=_fingerprints(extra.get("fingerprints")),
         )
+
+    def mistakes(self) -> dict[str, str]:
+        """{function: its mistake}, for each function that failed: the one the judge named, else the
+        reason it could not be called, else its first failed test (a file that did not run: none)."""
+        named: dict[str, str] = {}
+        for test in self.tests:
+            if test.passed or test.function in named:
+                continue
+            hint = next((line for line in test.output.splitlines() if line.startswith(HINT)), "")
+            first = test.output.split("\n", 1)[0]
+            if hint:
+                named[test.function] = hint.removeprefix(HINT).rstrip(".")
+            elif first.startswith("Not graded"):
+                continue  # the file did not run: its status says why
+            elif first.startswith(UNRUN):
+                named[test.function] = first
+            else:
+                named[test.function] = "fails: " + test.name.removeprefix(f"{test.function}: ")
+        return named
 
     def summary(self) -> dict:
         return {
