@@ -139,6 +139,8 @@ def _parser() -> argparse.ArgumentParser:
     bundle.add_argument("--secret", help="the secret the graded inputs are drawn from")
     bundle.add_argument("--secret-file", type=Path, help="the secret, read from a file")
 
+    _class_parser(commands, common)
+
     new = commands.add_parser(
         "new-exercise", parents=[common], help="write a new exercise pack, as a package"
     )
@@ -366,7 +368,73 @@ def _new_exercise(args) -> int:
     return OK
 
 
+def _class_parser(commands, common) -> None:
+    command = commands.add_parser(
+        "class",
+        parents=[common],
+        help="a graded class again: class.html, mistakes.csv, similarity; its Canvas gradebook",
+    )
+    command.add_argument("results_dir", type=Path, metavar="RESULTS", help="the folder `grade` wrote")
+    command.add_argument(
+        "--submissions", nargs="+", type=Path, metavar="PATH", help="the submissions, for similarity's text"
+    )
+    command.add_argument("--html", type=Path, metavar="DIR", help="where the students' pages are, for links")
+    command.add_argument("--canvas", type=Path, metavar="ROSTER.csv", help="the gradebook CSV Canvas exports")
+    command.add_argument("--assignment", metavar="NAME", help="the assignment's column in Canvas")
+    command.add_argument(
+        "--out", type=Path, metavar="FILE", help="the Canvas file (default RESULTS/canvas.csv)"
+    )
+
+
+def _class(args) -> int:
+    """Rebuilds the class's analytics from its results folder (with the submissions: similarity's
+    text too), and writes the Canvas gradebook from its roster. Exit 1 when a graded student is not
+    on the roster (they are listed)."""
+    from autograder.output import analytics, lms
+
+    results = analytics.read_results(args.results_dir)
+    if not results:
+        raise UsageError(f"no results in {args.results_dir}: give the folder `grade --results-dir` wrote")
+    if args.canvas and not args.assignment:
+        raise UsageError("--canvas needs --assignment NAME: the assignment's column in Canvas")
+    sources = stubs = None
+    if args.submissions:
+        from autograder.engine import pack as packs
+        from autograder.engine.submission import find, load
+        from autograder.output import similarity
+
+        pack = pack_of(args) if args.exercise else packs.get(results[0].exercise or None)
+        sources = {
+            s.student: similarity.function_sources(similarity.python_text(s.data, s.format), pack.names)
+            for s in (load(p, prefer=pack.name) for p in find(args.submissions))
+            if s.data
+        }
+        stubs = {}
+        if pack.exercise.exists():
+            stubs = similarity.function_sources(pack.exercise.read_text(), pack.names)
+    analytics.write_class(args.results_dir, results, html_dir=args.html, sources=sources, stubs=stubs)
+    print(f"wrote {args.results_dir / analytics.PAGE} and {analytics.MISTAKES} for {len(results)} students")
+    if not args.canvas:
+        return OK
+    try:
+        done = lms.export(results, args.canvas, args.assignment, args.out or args.results_dir / "canvas.csv")
+    except lms.RosterError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {done.path}: {done.matched} scores; import it in Canvas (Grades > Import)")
+    if done.missing:
+        print(f"{len(done.missing)} on the roster have no result (left empty)", file=sys.stderr)
+    if done.unmatched:
+        print(
+            f"{len(done.unmatched)} graded students are not on the roster, not exported: "
+            + ", ".join(done.unmatched),
+            file=sys.stderr,
+        )
+        return FAILED
+    return OK
+
+
 COMMANDS = {
+    "class": _class,
     "demo": _demo,
     "check": _check,
     "grade": _grade,
