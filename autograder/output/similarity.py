@@ -3,17 +3,21 @@
 Two kinds of evidence, each a number between 0 and 1, combined as independent clues
 (1 - (1 - behaviour) * (1 - text)):
 
-- behaviour: the judge keeps, for each function a student got wrong, a short hash of what it returned
-  on each input (`fingerprints`, made on the judge side from plain data). Two students who returned
-  the same value on an input share evidence in proportion to how rare that value is in the class
-  (log(N / how many returned it), scaled so that a value only they returned counts 1). Right answers
-  leave no fingerprint: returning the right value is what every student should do.
+- behaviour: the judge keeps, for each function, a short hash of what it returned on each input
+  (`fingerprints`, made on the judge side from plain data). Two students who returned the same
+  value on an input share evidence by how rare that value is: 1 when only they returned it,
+  1 / (count - 1) when count students did. A value some student who passed the function returned
+  is a right one and counts nothing: returning it is what every student should do. A wrong answer
+  the grader names (one of the usual wrong versions it simulates) counts a quarter: students make
+  those on their own.
 - text: the function's source, read with `ast` from the submission (never run), without its
   docstring, tokenised by copydetect (names, strings and formatting normalised away, comments
   dropped) into winnowed k-gram fingerprints, with the stub's own removed. A shared fingerprint
-  counts by its rarity in the class as above, so what the exercise forces on everyone counts
-  nothing, and the score is how much of the two texts is shared (by that weight) times how rare
-  the shared part is.
+  counts by its rarity in the class as above, so what the exercise makes everyone write counts
+  (almost) nothing.
+
+Both scores are sum(w^2 over what the two share) / sum(w over what either has): how much they
+share, by rarity, times how rare what they share is.
 
 Independent right answers to a short exercise share common text and no wrong output, so they rank
 below pairs that share an unusual wrong answer or unusual text. A high score says "look at these
@@ -235,7 +239,8 @@ def rank(
         texts = _texts(
             {s: by[function] for s, by in sources.items() if by.get(function)}, stubs.get(function, "")
         )
-        behaviour = _behaviour(prints)
+        passed = {r.student for r in results if _passed(r, function)}
+        behaviour = _behaviour(prints, passed)
         text = _text_scores(texts)
         found = []
         for key in set(behaviour) | set(text):
@@ -287,19 +292,28 @@ def _weighted(common, union, weight) -> float:
     return sum(weight(v) ** 2 for v in common) / total if total else 0.0
 
 
-def _behaviour(prints: dict[str, list[str]]) -> dict:
-    """{(a, b): (score, inputs with the same unusual output, inputs)}."""
+def _passed(result: Result, function: str) -> bool:
+    tests = [t for t in result.tests if t.function == function]
+    return bool(tests) and all(t.passed for t in tests)
+
+
+def _behaviour(prints: dict[str, list[str]], passed: set[str]) -> dict:
+    """{(a, b): (score, inputs with the same uncommon output, inputs)}. An output that a student
+    who passed every test of the function returned is a right one: sharing it is no evidence."""
     postings: dict[tuple[int, str], list[str]] = defaultdict(list)
+    right = set()
     for student, hashes in prints.items():
         for index, value in enumerate(hashes):
             if value != NO_EVIDENCE:
                 postings[(index, value)].append(student)
+                if student in passed:
+                    right.add((index, value))
 
     def weight(key) -> float:
-        return _rarity(len(postings[key])) if key[1] != NO_EVIDENCE else 0.0
+        return 0.0 if key[1] == NO_EVIDENCE or key in right else _rarity(len(postings[key]))
 
     scores = {}
-    for a, b in _candidates(postings):
+    for a, b in _candidates({key: who for key, who in postings.items() if key not in right}):
         ha, hb = set(enumerate(prints[a])), set(enumerate(prints[b]))
         common = ha & hb
         score = _weighted(common, ha | hb, weight)
@@ -378,9 +392,11 @@ EXPLAINED = """
 <p>Each row is a pair of students and one function, ranked by a score between 0 and 1 that combines
 two clues. <b>Behaviour</b>: the two returned the same <em>wrong</em> value on the same secret
 inputs, weighted by how rare that value is in the class (a wrong answer only these two gave counts
-fully; a common mistake counts little). <b>Text</b>: the function's code, with names, strings, comments,
-formatting and the stub's own lines taken out, shares passages (copydetect's winnowed fingerprints),
-weighted the same way: what the exercise makes everyone write counts nothing.</p>
+fully, one that k students gave counts 1/(k-1), a right answer counts nothing, and a mistake the
+grader names, one students often make on their own, counts a quarter). <b>Text</b>: the function's
+code, with names, strings, comments, formatting and the stub's own lines taken out, shares passages
+(copydetect's winnowed fingerprints), weighted the same way: what the exercise makes everyone write
+counts next to nothing. The two combine as independent clues: 1 - (1 - behaviour)(1 - text).</p>
 <p><b>What the score does not mean.</b> It is not a finding of copying, and it never says who copied
 whom. Short exercises have few ways to be right, students work together where the course allows it,
 and the same unusual mistake can come from the same lecture slide. A high score says: look at these
