@@ -11,10 +11,11 @@ Two kinds of evidence, each a number between 0 and 1, combined as independent cl
   the grader names (one of the usual wrong versions it simulates) counts a quarter: students make
   those on their own.
 - text: the function's source, read with `ast` from the submission (never run), without its
-  docstring, tokenised by copydetect (names, strings and formatting normalised away, comments
-  dropped) into winnowed k-gram fingerprints, with the stub's own removed. A shared fingerprint
-  counts by its rarity in the class as above, so what the exercise makes everyone write counts
-  (almost) nothing.
+  docstring, normalised (the names it chose, strings, comments and formatting taken out; keywords,
+  builtins and attributes kept: they say how it works), then fingerprinted by copydetect (winnowed
+  k-grams, the stub's own removed as boilerplate); the page marks the matching passages with
+  copydetect's own comparison. A shared fingerprint counts by its rarity in the class as above, so
+  what the exercise makes everyone write counts (almost) nothing.
 
 Both scores are sum(w^2 over what the two share) / sum(w over what either has): how much they
 share, by rarity, times how rare what they share is.
@@ -27,10 +28,13 @@ two"; it never says who copied, or that anyone did.
 from __future__ import annotations
 
 import ast
+import builtins
 import csv
 import hashlib
 import io
 import json
+import keyword
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +47,7 @@ PAGE = "similarity.html"
 MAX_CASES = 64  # fingerprints kept per function: the result file stays small
 MAX_SOURCE_CHARS = 20_000  # of one function, for the text evidence and the page
 KEPT = 200  # pairs kept per function (the highest scores)
-SHOWN = 15  # pairs shown side by side per function on the page
+SHOWN = 10  # pairs shown side by side per function on the page
 FLOOR = 0.15  # pairs below this are not listed: nothing to look at
 KNOWN = 0.25  # what sharing a mistake the grader names counts, of what sharing another would
 CAP = 10  # what more students than this share is no reason to compare them (it scores 1/9 at most)
@@ -187,24 +191,52 @@ def function_sources(text: str, names: list[str]) -> dict[str, str]:
 class _Text:
     source: str
     hashes: set
-    fingerprint: object  # copydetect's CodeFingerprint, for the matching slices on the page
+
+
+TOKEN = re.compile(
+    r"""(?P<string>[rRbBuUfF]{0,2}(\"\"\"|\'\'\'|"|')(?:\\.|(?!\2)[^\\])*\2)"""
+    r"|(?P<comment>#[^\n]*)|(?P<space>\s+)|(?P<name>[A-Za-z_]\w*)",
+    re.S,
+)
+KEPT_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins))
+
+
+def normalise(source: str) -> str:
+    """The function's code with what a copy changes for free taken out: the names it chose (each
+    becomes V; keywords, builtins and attributes, which say how it works, stay), strings (S),
+    comments and all formatting. Read as text; nothing runs."""
+
+    def token(match: re.Match) -> str:
+        kind = match.lastgroup
+        if kind == "name":
+            name = match.group()
+            start = match.start()
+            after_dot = start > 0 and source[start - 1] == "."
+            return name if after_dot or name in KEPT_NAMES else "V"
+        return "S" if kind == "string" else ""
+
+    return TOKEN.sub(token, source)
 
 
 def _texts(sources: dict[str, str], stub: str) -> dict[str, _Text]:
+    """Each student's normalised function as copydetect's winnowed k-gram fingerprints, the stub's
+    own removed."""
     from copydetect import CodeFingerprint
 
     def make(source: str, boilerplate=None):
         return CodeFingerprint(
-            "function.py", K, WINDOW, boilerplate=boilerplate, language="python", fp=io.StringIO(source)
+            "function.py", K, WINDOW, boilerplate=boilerplate, filter=False, fp=io.StringIO(normalise(source))
         )
 
     boilerplate = sorted(make(stub).hashes) if stub.strip() else []
+    made: dict[str, set] = {}  # identical sources (copies, untouched stubs) are fingerprinted once
     texts = {}
     for student, source in sources.items():
         if source.strip():
-            made = make(source, boilerplate)
-            if made.hashes:
-                texts[student] = _Text(source, set(made.hashes), made)
+            if source not in made:
+                made[source] = set(make(source, boilerplate).hashes)
+            if made[source]:
+                texts[student] = _Text(source, made[source])
     return texts
 
 
@@ -254,7 +286,7 @@ def rank(
                 )
         found.sort(key=lambda p: (-p.score, p.student_a, p.student_b))
         pairs += found[:KEPT]
-        _slices(found[:SHOWN], texts)
+        _slices(found[:SHOWN], texts, stubs.get(function, ""))
     pairs.sort(key=lambda p: -p.score)
     return pairs
 
@@ -284,12 +316,12 @@ def _candidates(postings: dict) -> set[tuple[str, str]]:
     return seen
 
 
-def _weighted(common, union, weight) -> float:
+def _weighted(common: set, union: set, weight: dict) -> float:
     """How much two sets share, by rarity, times how rare what they share is:
     sum(w^2 over the common items) / sum(w over all items). Shared common things score 1/(count-1),
     shared things only these two have score 1, and what either has alone lowers the score."""
-    total = sum(weight(v) for v in union)
-    return sum(weight(v) ** 2 for v in common) / total if total else 0.0
+    total = sum(map(weight.__getitem__, union))
+    return sum(weight[v] ** 2 for v in common) / total if total else 0.0
 
 
 def _passed(result: Result, function: str) -> bool:
@@ -302,22 +334,19 @@ def _behaviour(prints: dict[str, list[str]], passed: set[str]) -> dict:
     who passed every test of the function returned is a right one: sharing it is no evidence."""
     postings: dict[tuple[int, str], list[str]] = defaultdict(list)
     right = set()
+    keys = {}
     for student, hashes in prints.items():
-        for index, value in enumerate(hashes):
-            if value != NO_EVIDENCE:
-                postings[(index, value)].append(student)
-                if student in passed:
-                    right.add((index, value))
-
-    def weight(key) -> float:
-        return 0.0 if key[1] == NO_EVIDENCE or key in right else _rarity(len(postings[key]))
-
+        keys[student] = {(i, v) for i, v in enumerate(hashes) if v != NO_EVIDENCE}
+        for key in keys[student]:
+            postings[key].append(student)
+            if student in passed:
+                right.add(key)
+    weight = {key: 0.0 if key in right else _rarity(len(who)) for key, who in postings.items()}
     scores = {}
     for a, b in _candidates({key: who for key, who in postings.items() if key not in right}):
-        ha, hb = set(enumerate(prints[a])), set(enumerate(prints[b]))
-        common = ha & hb
-        score = _weighted(common, ha | hb, weight)
-        unusual = sum(1 for key in common if weight(key) >= 0.5)
+        common = keys[a] & keys[b]
+        score = _weighted(common, keys[a] | keys[b], weight)
+        unusual = sum(1 for key in common if weight[key] >= 0.5)
         scores[(a, b)] = (score, unusual, max(len(prints[a]), len(prints[b])))
     return scores
 
@@ -328,10 +357,7 @@ def _text_scores(texts: dict[str, _Text]) -> dict:
     for student, text in texts.items():
         for value in text.hashes:
             holders[value].append(student)
-
-    def weight(value) -> float:
-        return _rarity(len(holders[value]))
-
+    weight = {value: _rarity(len(who)) for value, who in holders.items()}
     scores = {}
     for a, b in _candidates(holders):
         common = texts[a].hashes & texts[b].hashes
@@ -350,13 +376,25 @@ def _say(behaviour: tuple, text: float, shared: float) -> str:
     return "; ".join(parts) or "nothing in common"
 
 
-def _slices(pairs: list[Pair], texts: dict[str, _Text]) -> None:
-    from copydetect import compare_files
+def _slices(pairs: list[Pair], texts: dict[str, _Text], stub: str) -> None:
+    """The matching passages of the pairs shown, in the students' own text: copydetect's tokeniser
+    and comparison (slower than the ranking's, so only for these)."""
+    from copydetect import CodeFingerprint, compare_files
 
+    def make(source: str, boilerplate=None):
+        return CodeFingerprint(
+            "function.py", K, WINDOW, boilerplate=boilerplate, language="python", fp=io.StringIO(source)
+        )
+
+    boilerplate = sorted(make(stub).hashes) if stub.strip() else []
+    made: dict[str, object] = {}
     for pair in pairs:
         a, b = texts.get(pair.student_a), texts.get(pair.student_b)
         if a and b:
-            _, _, (slices_a, slices_b) = compare_files(a.fingerprint, b.fingerprint)
+            for text in (a, b):
+                if text.source not in made:
+                    made[text.source] = make(text.source, boilerplate)
+            _, _, (slices_a, slices_b) = compare_files(made[a.source], made[b.source])
             pair.slices = (_ranges(slices_a), _ranges(slices_b))
 
 
@@ -394,8 +432,9 @@ two clues. <b>Behaviour</b>: the two returned the same <em>wrong</em> value on t
 inputs, weighted by how rare that value is in the class (a wrong answer only these two gave counts
 fully, one that k students gave counts 1/(k-1), a right answer counts nothing, and a mistake the
 grader names, one students often make on their own, counts a quarter). <b>Text</b>: the function's
-code, with names, strings, comments, formatting and the stub's own lines taken out, shares passages
-(copydetect's winnowed fingerprints), weighted the same way: what the exercise makes everyone write
+code, with the names it chose, strings, comments, formatting and the stub's own lines taken out,
+shares passages (copydetect's winnowed fingerprints), weighted the same way: what the exercise makes
+everyone write
 counts next to nothing. The two combine as independent clues: 1 - (1 - behaviour)(1 - text).</p>
 <p><b>What the score does not mean.</b> It is not a finding of copying, and it never says who copied
 whom. Short exercises have few ways to be right, students work together where the course allows it,
