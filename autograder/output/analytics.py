@@ -371,7 +371,8 @@ def write_class(
     results_dir = Path(results_dir)
     results = read_results(results_dir) if results is None else results
     data = class_data(results)
-    record_changes(results, results_dir)
+    if results:  # an empty class (nothing graded yet) keeps the state it would otherwise wipe
+        record_changes(results, results_dir)
     write_mistakes(data, results_dir / MISTAKES)
     links = None
     if html_dir is not None:
