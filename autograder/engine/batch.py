@@ -33,7 +33,7 @@ from autograder.engine.grader import Grader, graded_with
 from autograder.engine.pack import Pack
 from autograder.engine.runner import Limits
 from autograder.engine.submission import Submission, find, load
-from autograder.output import reporters
+from autograder.output import analytics, reporters
 from autograder.output.results import Result
 from autograder.output.text import ci_safe
 
@@ -226,6 +226,7 @@ def grade_submissions(
             from autograder.output.html import write_index
 
             write_index(results, html_dir)
+        analytics.write_after_batch(results_dir, results, html_dir, submissions, pack.names, pack.exercise)
     return Batch(
         results,
         graded=sum(1 for s in todo if s.student in done),

@@ -28,6 +28,7 @@ from autograder.engine.judge import NOT_IMPORTED, judge
 from autograder.engine.pack import Pack
 from autograder.engine.runner import Limits, Template, TemplateFailed, run_submission
 from autograder.engine.submission import Submission
+from autograder.output import similarity
 from autograder.output.results import NOT_READ, Result, TestResult
 
 REPORT_BYTES = 8 << 20  # raw values kept per submission for its report
@@ -252,6 +253,7 @@ class Grader:
         verdict = judge(raw, self.reference, self.pack, self.inputs, self.functions)
         phases = dict(raw.phases, judge=time.monotonic() - judging)
         verdict.notes += aliases.notes(renamed)
+        cases = {f: [case.id for case in self.inputs.of(f)] for f in self.functions}
         output = raw.output
         if raw.output_dropped:
             output += f"\n[... {raw.output_dropped} more bytes of output were dropped]"
@@ -266,6 +268,7 @@ class Grader:
             notes=verdict.notes,
             submission_digest=submission.digest,
             exercise=self.pack.name,
+            fingerprints=similarity.fingerprints(raw.outcomes, cases),
             raw=_for_report(raw, self.pack.report_cases),
             phases=phases,
         )

@@ -357,6 +357,66 @@ def _new_exercise(args) -> int:
     return OK
 
 
+def _class_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results_dir", type=Path, metavar="RESULTS", help="the folder `grade` wrote")
+    parser.add_argument(
+        "--submissions", nargs="+", type=Path, metavar="PATH", help="the submissions, for similarity's text"
+    )
+    parser.add_argument("--html", type=Path, metavar="DIR", help="where the students' pages are, for links")
+    parser.add_argument("--canvas", type=Path, metavar="ROSTER.csv", help="the gradebook CSV Canvas exports")
+    parser.add_argument("--assignment", metavar="NAME", help="the assignment's column in Canvas")
+    parser.add_argument(
+        "--out", type=Path, metavar="FILE", help="the Canvas file (default RESULTS/canvas.csv)"
+    )
+
+
+def _class(args) -> int:
+    """Rebuilds the class's analytics from its results folder (with the submissions: similarity's
+    text too), and writes the Canvas gradebook from its roster. Exit 1 when a graded student is not
+    on the roster (they are listed)."""
+    from autograder.output import analytics, lms
+
+    results = analytics.read_results(args.results_dir)
+    if not results:
+        raise UsageError(f"no results in {args.results_dir}: give the folder `grade --results-dir` wrote")
+    if args.canvas and not args.assignment:
+        raise UsageError("--canvas needs --assignment NAME: the assignment's column in Canvas")
+    sources = stubs = None
+    if args.submissions:
+        from autograder.engine import pack as packs
+        from autograder.engine.submission import find, load
+        from autograder.output import similarity
+
+        pack = pack_of(args) if args.exercise else packs.get(results[0].exercise or None)
+        sources = {
+            s.student: similarity.function_sources(similarity.python_text(s.data, s.format), pack.names)
+            for s in (load(p, prefer=pack.name) for p in find(args.submissions))
+            if s.data
+        }
+        stubs = {}
+        if pack.exercise.exists():
+            stubs = similarity.function_sources(pack.exercise.read_text(), pack.names)
+    analytics.write_class(args.results_dir, results, html_dir=args.html, sources=sources, stubs=stubs)
+    print(f"wrote {args.results_dir / analytics.PAGE} and {analytics.MISTAKES} for {len(results)} students")
+    if not args.canvas:
+        return OK
+    try:
+        done = lms.export(results, args.canvas, args.assignment, args.out or args.results_dir / "canvas.csv")
+    except lms.RosterError as error:
+        raise UsageError(str(error)) from None
+    print(f"wrote {done.path}: {done.matched} scores; import it in Canvas (Grades > Import)")
+    if done.missing:
+        print(f"{len(done.missing)} on the roster have no result (left empty)", file=sys.stderr)
+    if done.unmatched:
+        print(
+            f"{len(done.unmatched)} graded students are not on the roster, not exported: "
+            + ", ".join(done.unmatched),
+            file=sys.stderr,
+        )
+        return FAILED
+    return OK
+
+
 COMMANDS: dict[str, Command] = {
     "demo": Command(
         "the exercise's report on a model, then grade the reference and the stubs", _demo_flags, _demo
@@ -371,5 +431,10 @@ COMMANDS: dict[str, Command] = {
     "release": Command("write the folder students receive", _release_flags, _release),
     "gradescope-zip": Command("write a Gradescope autograder zip", _gradescope_flags, _gradescope),
     "secret": Command("write a new strong course secret to FILE (for secret_file)", _secret_flags, _secret),
+    "class": Command(
+        "a graded class again: class.html, mistakes.csv, similarity; its Canvas gradebook",
+        _class_flags,
+        _class,
+    ),
     "new-exercise": Command("write a new exercise pack, as a package", _new_exercise_flags, _new_exercise),
 }

@@ -89,15 +89,22 @@ def _table(result: Result) -> str:
     return "<table><tr><th></th><th>points</th><th>test</th></tr>" + "".join(rows) + "</table>"
 
 
-def write_index(results: list[Result], folder: Path) -> Path:
-    """index.html: every student, score and status, linking to their page."""
+def write_index(results: list[Result], folder: Path, class_page: str | None = None) -> Path:
+    """index.html: every student, score and status, linking to their page (and to `class_page`,
+    the class's analytics, where given: a path relative to the folder)."""
     rows = "".join(
         f"<tr><td><a href='{escape(_href(r.student))}.html'>{escape(r.student)}</a></td>"
         f"<td>{r.score:g} / {r.max_score:g}</td><td>{escape(r.status)}</td><td>{escape(r.reason())}</td></tr>"
         for r in sorted(results, key=lambda r: r.student)
     )
     body = (
-        f"<h1>{len(results)} submissions</h1><table><tr><th>student</th><th>score</th><th>status</th>"
+        f"<h1>{len(results)} submissions</h1>"
+        + (
+            f"<p><a href='{escape(class_page)}'>What the class got wrong, and similarity</a></p>"
+            if class_page
+            else ""
+        )
+        + "<table><tr><th>student</th><th>score</th><th>status</th>"
         f"<th>why</th></tr>{rows}</table>"
     )
     path = Path(folder) / "index.html"

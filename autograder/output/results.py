@@ -11,6 +11,20 @@ from autograder.output.atomic import write_atomically
 # Each test's message when nothing of the file could be read (the reason is the first problem).
 NOT_READ = "Not graded: the file could not be read (see the problem at the top)."
 
+HINT = "Likely mistake: "  # how the judge names a mistake in a failed test's message
+UNRUN = ("There is no", "the worker", "a call took")  # a function that could not be called
+
+
+def _fingerprints(value) -> dict[str, list[str]]:
+    """Fingerprints as read back: only short strings, only as many as are ever written."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        str(f)[:200]: [str(h)[:16] for h in hashes[:64]]
+        for f, hashes in list(value.items())[:100]
+        if isinstance(hashes, list)
+    }
+
 
 @dataclass
 class TestResult:
@@ -58,6 +72,8 @@ class Result:
     exercise: str = ""
     inputs: str = ""  # which inputs it was graded on: "public", or "secret:<digest>" (engine/secret.py)
     graded_with: dict = field(default_factory=dict)  # all a result depends on, so a rerun knows it is current
+    # {function: a short hash of what it returned on each input} (similarity.py)
+    fingerprints: dict[str, list[str]] = field(default_factory=dict)
     raw: object = field(default=None, repr=False, compare=False)  # raw values for the report, then dropped
     # Seconds per phase of grading it (see engine.runner.RawResults.phases, and "judge"); not written.
     phases: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
@@ -145,6 +161,7 @@ class Result:
                 "submission_sha256": self.submission_digest,
                 "inputs": self.inputs,
                 "graded_with": self.graded_with,
+                "fingerprints": self.fingerprints,
             },
             "tests": tests,
         }
@@ -191,7 +208,27 @@ class Result:
             exercise=extra.get("exercise", ""),
             inputs=extra.get("inputs", ""),
             graded_with=dict(extra.get("graded_with") or {}),
+            fingerprints=_fingerprints(extra.get("fingerprints")),
         )
+
+    def mistakes(self) -> dict[str, str]:
+        """{function: its mistake}, for each function that failed: the one the judge named, else the
+        reason it could not be called, else its first failed test (a file that did not run: none)."""
+        named: dict[str, str] = {}
+        for test in self.tests:
+            if test.passed or test.function in named:
+                continue
+            hint = next((line for line in test.output.splitlines() if line.startswith(HINT)), "")
+            first = test.output.split("\n", 1)[0]
+            if hint:
+                named[test.function] = hint.removeprefix(HINT).rstrip(".")
+            elif first.startswith("Not graded"):
+                continue  # the file did not run: its status says why
+            elif first.startswith(UNRUN):
+                named[test.function] = first
+            else:
+                named[test.function] = "fails: " + test.name.removeprefix(f"{test.function}: ")
+        return named
 
     def summary(self) -> dict:
         return {
