@@ -1,7 +1,8 @@
 """The contract between the engine and an exercise pack: every callable a pack gives, in one place.
 
-A pack is data (`pack.Pack`, `pack.Test`, `pack.Case`) and a few callables. Each callable's
-signature is a Protocol below, with what it gets, what it returns and when the engine calls it.
+A pack is data (`pack.Pack`, `pack.Test`, and the `Case`s and `Inputs` below) and a few
+callables. Each callable's signature is a Protocol below, with what it gets, what it returns and
+when the engine calls it.
 Everything a callable gets from a run is plain data: `wire.Tensor`, `wire.Record`, lists, numbers,
 strings; never a live object of the student's. The shared vocabulary for writing checks is
 `autograder.engine.kit`.
@@ -16,11 +17,67 @@ Where each callable runs:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+import functools
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from autograder.engine.pack import Case, Failure, Inputs, Pack
+# --- the data a pack's callables get and give ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call of one function. `args` and `globals` are argument specs (`{"kind": ..., ...}`) that
+    the worker's fixtures turn into fresh values; `driver` says how to call (None: `f(*args)`)."""
+
+    id: str
+    function: str
+    args: tuple[dict, ...]
+    seed: int = 0
+    about: str = ""  # the input in words, for feedback
+    group: str = ""  # which tests look at it
+    extra: dict = field(default_factory=dict)  # facts the checks use (model, seq_len, ...)
+    globals: dict = field(default_factory=dict)
+    driver: dict | None = None
+    secret: bool = False  # drawn from a secret: feedback must not print its whole expected answer
+
+    def request(self) -> dict:
+        request = {"id": self.id, "args": list(self.args), "seed": self.seed, "globals": self.globals}
+        return request | ({"driver": self.driver} if self.driver else {})
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What a check says is wrong on an input drawn from a secret: a summary that gives no expected
+    answer away, and the details (shown after the due date). A check may also return a plain str."""
+
+    summary: str
+    details: str = ""
+
+
+@dataclass
+class Inputs:
+    """What every submission is called on: plain data the worker builds its fixtures from, the
+    tensors it refers to, and the cases."""
+
+    catalog: dict
+    tensors: dict  # name -> numpy array
+    cases: tuple[Case, ...]
+
+    def of(self, function: str) -> list[Case]:
+        return [case for case in self.cases if case.function == function]
+
+    @functools.cached_property
+    def digest(self) -> str:
+        import numpy as np
+
+        h = hashlib.sha256(json.dumps(self.catalog, sort_keys=True).encode())
+        h.update(json.dumps([c.request() | {"f": c.function} for c in self.cases], sort_keys=True).encode())
+        for name in sorted(self.tensors):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(self.tensors[name]).tobytes())
+        return h.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -107,5 +164,5 @@ class Report(Protocol):
 
 
 class Demo(Protocol):
-    def __call__(self, pack: Pack, model: str) -> list[str]:
+    def __call__(self, pack: Any, model: str) -> list[str]:  # pack: the `pack.Pack` itself
         """The lines `autograder demo` prints: the reference's answers on a model, for instructors."""

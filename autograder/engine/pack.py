@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -32,6 +31,12 @@ from autograder.engine.contract import (
     Screen,
     Selects,
 )
+
+# Case, Failure and Inputs are declared in the contract (its callables get and give them) and named
+# here too, beside the rest of a pack's data.
+from autograder.engine.contract import Case as Case
+from autograder.engine.contract import Failure as Failure
+from autograder.engine.contract import Inputs as Inputs
 
 ENTRY_POINTS = "autograder.packs"
 DEFAULT = "induction_heads"
@@ -72,36 +77,6 @@ class Function:
         return (self.name, *self.aliases)
 
 
-@dataclass(frozen=True)
-class Case:
-    """One call of one function. `args` and `globals` are argument specs (`{"kind": ..., ...}`) that
-    the worker's fixtures turn into fresh values; `driver` says how to call (None: `f(*args)`)."""
-
-    id: str
-    function: str
-    args: tuple[dict, ...]
-    seed: int = 0
-    about: str = ""  # the input in words, for feedback
-    group: str = ""  # which tests look at it
-    extra: dict = field(default_factory=dict)  # facts the checks use (model, seq_len, ...)
-    globals: dict = field(default_factory=dict)
-    driver: dict | None = None
-    secret: bool = False  # drawn from a secret: feedback must not print its whole expected answer
-
-    def request(self) -> dict:
-        request = {"id": self.id, "args": list(self.args), "seed": self.seed, "globals": self.globals}
-        return request | ({"driver": self.driver} if self.driver else {})
-
-
-@dataclass(frozen=True)
-class Failure:
-    """What a check says is wrong on an input drawn from a secret: a summary that gives no expected
-    answer away, and the details (shown after the due date). A check may also return a plain str."""
-
-    summary: str
-    details: str = ""
-
-
 def every(case: Case) -> bool:
     """Selects every case of the test's function."""
     return True
@@ -136,30 +111,6 @@ class Test:
     @property
     def title(self) -> str:
         return f"{self.function}: {self.name}"
-
-
-@dataclass
-class Inputs:
-    """What every submission is called on: plain data the worker builds its fixtures from, the
-    tensors it refers to, and the cases."""
-
-    catalog: dict
-    tensors: dict  # name -> numpy array
-    cases: tuple[Case, ...]
-
-    def of(self, function: str) -> list[Case]:
-        return [case for case in self.cases if case.function == function]
-
-    @functools.cached_property
-    def digest(self) -> str:
-        import numpy as np
-
-        h = hashlib.sha256(json.dumps(self.catalog, sort_keys=True).encode())
-        h.update(json.dumps([c.request() | {"f": c.function} for c in self.cases], sort_keys=True).encode())
-        for name in sorted(self.tensors):
-            h.update(name.encode())
-            h.update(np.ascontiguousarray(self.tensors[name]).tobytes())
-        return h.hexdigest()
 
 
 @dataclass(kw_only=True)

@@ -56,17 +56,27 @@ def test_defaults_are_filled_in():
 def test_the_secret_comes_from_one_place(tmp_path, monkeypatch):
     monkeypatch.delenv("AUTOGRADER_SECRET", raising=False)
     parse = cli.parser().parse_args
-    assert secret_of(parse(["grade", "x"])) is None
-    assert secret_of(parse(["grade", "x", "--secret", "s1"])) == "s1"
-    (tmp_path / "secret").write_text("s2\n")
-    assert secret_of(parse(["grade", "x", "--secret-file", str(tmp_path / "secret")])) == "s2"
+    strong = ["kT3-vQ9x_Lm2pR7wZc4N", "Hq8_rT2m-Vx5bN9cLz3K", "pW4n-Rk7xM2q_Tz9Lc5V"]
+    with pytest.raises(UsageError, match="needs the course secret"):
+        secret_of(parse(["grade", "x"]))
+    assert secret_of(parse(["grade", "x", "--public"])) is None
+    assert secret_of(parse(["grade", "x", "--secret", strong[0]])) == strong[0]
+    (tmp_path / "secret").write_text(strong[1] + "\n")
+    assert secret_of(parse(["grade", "x", "--secret-file", str(tmp_path / "secret")])) == strong[1]
     with pytest.raises(UsageError, match="not both"):
-        secret_of(parse(["grade", "x", "--secret", "a", "--secret-file", str(tmp_path / "secret")]))
+        secret_of(parse(["grade", "x", "--secret", strong[0], "--secret-file", str(tmp_path / "secret")]))
+    with pytest.raises(UsageError, match="not both"):
+        secret_of(parse(["grade", "x", "--secret", strong[0], "--public"]))
     (tmp_path / "empty").write_text("\n")
     with pytest.raises(UsageError, match="is empty"):
         secret_of(parse(["grade", "x", "--secret-file", str(tmp_path / "empty")]))
-    monkeypatch.setenv("AUTOGRADER_SECRET", "s3")
-    assert secret_of(parse(["grade", "x"])) == "s3"
+    with pytest.raises(UsageError, match="too weak"):
+        secret_of(parse(["grade", "x", "--secret", "fall2026"]))
+    monkeypatch.setenv("AUTOGRADER_SECRET", strong[2])
+    assert secret_of(parse(["grade", "x"])) == strong[2]
+    monkeypatch.setenv("AUTOGRADER_SECRET", "")
+    with pytest.raises(UsageError, match="is empty"):
+        secret_of(parse(["grade", "x"]))
 
 
 def test_main_says_a_bad_argument_in_one_line_with_status_2(capsys):

@@ -76,4 +76,6 @@ def test_statuses_say_what_kind_of_result_it_is(pack, inputs):
     problem = {"where": "cell 2, line 1", "type": "ModuleNotFoundError", "message": "No module named 'x'"}
     partly = verdict(pack, inputs, imports=defined(pack), program=[problem])
     assert partly.status == judging.PROBLEMS
-    assert partly.problems == ["cell 2, line 1: ModuleNotFoundError: No module named 'x'"]
+    assert partly.problems == [
+        "cell 2, line 1: the module x is not installed where your work is graded (ModuleNotFoundError: No module named 'x')"
+    ]
