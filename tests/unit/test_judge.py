@@ -77,5 +77,6 @@ def test_statuses_say_what_kind_of_result_it_is(pack, inputs):
     partly = verdict(pack, inputs, imports=defined(pack), program=[problem])
     assert partly.status == judging.PROBLEMS
     assert partly.problems == [
-        "cell 2, line 1: the module x is not installed where your work is graded (ModuleNotFoundError: No module named 'x')"
+        "cell 2, line 1: the module x is not installed where your work is graded "
+        "(ModuleNotFoundError: No module named 'x')"
     ]
