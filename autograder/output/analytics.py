@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from autograder.output import similarity
 from autograder.output.results import Result, write_atomically
-from autograder.output.text import csv_cell
+from autograder.output.text import FORMULA, csv_cell
 
 PAGE = "class.html"
 MISTAKES = "mistakes.csv"
@@ -179,6 +179,11 @@ def _points(value) -> str:
     return "absent" if value is None else f"{value:g}"
 
 
+def _uncell(text: str) -> str:
+    """A CSV cell as written, back to the text: the ' that `csv_cell` puts before a formula taken off."""
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA else text
+
+
 def last_changes(folder: Path) -> tuple[str, list[dict]]:
     """(when, rows) of the most recent regrade that changed a score, from changes.csv."""
     try:
@@ -268,7 +273,7 @@ def render(
     when, moved = changes
     if moved:
         rows = "".join(
-            f"<tr><td>{student(r['student'].removeprefix(chr(39)))}</td><td>{escape(r['before'])}</td>"
+            f"<tr><td>{student(_uncell(r['student']))}</td><td>{escape(r['before'])}</td>"
             f"<td>{escape(r['after'])}</td><td>{escape(r['tests'])}</td></tr>"
             for r in moved[:CHANGES_SHOWN]
         )
