@@ -5,7 +5,7 @@ stand-ins) cannot change another function's grade."""
 from __future__ import annotations
 
 import pytest
-from conftest import by_function, grade_source
+from corpus import by_function, grade_source
 
 # Appended to the reference: the function named wraps its own right answer, then wrecks everything
 # the functions judged after it would share if they ran in the same process.

@@ -10,7 +10,7 @@ import shutil
 import textwrap
 
 import pytest
-from conftest import grade_source
+from corpus import grade_source
 
 from autograder.output import analytics, similarity
 
