@@ -209,7 +209,9 @@ def _error_hint(pack: Pack, function: str, error: dict, modules: list[str] | Non
     if kind == "NotImplementedError":
         return " (not written yet: replace `raise NotImplementedError()` with your code)"
     if kind == "TypeError" and ("argument" in message or "positional" in message):
-        return f" (the contract is {contract.signature()})"
+        # The call may be of another exercise function ("generate_repeated_tokens() got ..."): its contract.
+        about = next((f for f in pack.functions if message.startswith(f"{f.name}(")), contract)
+        return f" (the contract is {about.signature()})"
     if kind == "NameError" and error.get("name"):
         given = [p.name for p in contract.params]
         return (

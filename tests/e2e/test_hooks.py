@@ -142,3 +142,29 @@ def test_demo_prints_both_score_tables(pack):
     text = "\n".join(lines)
     assert "Induction scores" in text and "Ablation scores" in text
     assert sum(line.strip().startswith("layer ") for line in lines) == 4  # two layers, two tables
+
+
+@pytest.fixture(scope="module")
+def secret_grader(pack):
+    with Grader(pack, secret="a course secret of thirty-two chr", require_isolation=False) as grader:
+        yield grader
+
+
+def test_the_corpus_is_judged_the_same_under_a_secret(secret_grader, pack):
+    """Every right answer gets full marks on secret inputs too (other hooks, heads, models, the
+    ARENA 2.0 and 3.0 styles), and every wrong one loses points on its own function."""
+    from autograder.engine.submission import from_source
+
+    for kind in ("correct", "wrong"):
+        for path in sorted((SUBMISSIONS / "hooks" / kind).iterdir()):
+            if path.suffix == ".py":
+                submission = from_source(path.stem, variant(pack, path), f"{path.stem}.py")
+            else:
+                submission = load(path)
+            scores = secret_grader.grade(submission).by_function()
+            lost = {f for f, (score, top) in scores.items() if score < top}
+            if kind == "correct":
+                assert lost == set(), f"{path.name} lost points on {lost} under a secret"
+            else:
+                wrong = path.read_text().splitlines()[0].split(":")[1].strip()
+                assert lost == {wrong}, f"{path.name} lost points on {lost} under a secret"

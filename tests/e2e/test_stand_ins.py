@@ -177,3 +177,13 @@ def test_a_students_own_seed_keyword_costs_nothing(grader, solution_source):
     )
     result = grade_source(grader, source)
     assert {t.name: t.output for t in result.tests if not t.passed} == {}
+
+
+def test_a_call_that_does_not_fit_names_the_contract_of_the_function_called():
+    pack = packs.get("induction_heads")
+    error = {
+        "type": "TypeError",
+        "message": "generate_repeated_tokens() got an unexpected keyword argument 'x'",
+    }
+    hint = judge._error_hint(pack, "run_and_cache_model_repeated_tokens", error)
+    assert "def generate_repeated_tokens(" in hint and "def run_and_cache" not in hint

@@ -1,5 +1,4 @@
 # wrong: get_ablation_scores: ablates every head on layer 0's hook_z
-# names: on its own layer's hook_z
 
 def get_ablation_scores(model, tokens):
     scores = t.zeros((model.cfg.n_layers, model.cfg.n_heads))

@@ -1,5 +1,5 @@
 # wrong: run_and_cache_model_repeated_tokens: calls generate_repeated_tokens twice: returns the first tokens but runs the model on the second
-# names: call it once
+# names: the logits differ from the model's output on the tokens
 
 def run_and_cache_model_repeated_tokens(
     model: HookedTransformer, seq_len: int, batch: int = 1
