@@ -7,8 +7,10 @@ Each grades through the real command line beside honest students, who keep full 
 from __future__ import annotations
 
 import ctypes
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -257,3 +259,153 @@ def test_checking_a_guessed_secret_costs_a_slow_derivation_paid_once_per_run(mon
     assert {name: secret.draw_seed(guess, name) for name in seeds} != seeds
     assert secret.label(guess) != label  # ...neither the draw nor the label a result shows
     secret._key.cache_clear()
+
+
+def test_one_malformed_nbgrader_notebook_never_stops_the_class(tmp_path):
+    """A copy-pasted solution cell (its grade_id twice) and a forged schema_version each make that
+    notebook zero, with the reason in its comments; the students before and after it are graded."""
+    from nbgrader.api import Gradebook
+    from test_nbgrader import ASSIGNMENT, cells, grade_id, nbgrader, source, submit
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "nbgrader", course)
+    nbgrader(course, "generate_assignment", ASSIGNMENT)
+    reference = {
+        grade_id(cell): "".join(line for line in source(cell).splitlines(True) if "### " not in line)
+        for cell in cells(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+        if cell["metadata"].get("nbgrader", {}).get("solution")
+    }
+    for student in ("ada", "cop", "sam", "zoe"):
+        submit(course, student, reference)
+    copied = course / "submitted" / "cop" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = json.loads(copied.read_text())
+    solution = next(
+        i for i, c in enumerate(notebook["cells"]) if c["metadata"].get("nbgrader", {}).get("solution")
+    )
+    notebook["cells"].insert(solution + 1, json.loads(json.dumps(notebook["cells"][solution])))
+    copied.write_text(json.dumps(notebook))
+    forged = course / "submitted" / "sam" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = json.loads(forged.read_text())
+    for cell in notebook["cells"]:
+        if "nbgrader" in cell["metadata"]:
+            cell["metadata"]["nbgrader"]["schema_version"] = 99
+    forged.write_text(json.dumps(notebook))
+
+    done = cli("nbgrader", course, ASSIGNMENT, "--workers", "1", "--public")
+    assert done.returncode == 0, done.stderr[-3000:]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        totals = {
+            s.student.id: sum(
+                g.auto_score or 0
+                for g in gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, s.student.id).grades
+            )
+            for s in gradebook.assignment_submissions(ASSIGNMENT)
+        }
+        said = {
+            student: {
+                c.comment
+                for c in gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).comments
+            }
+            for student in ("cop", "sam")
+        }
+    assert totals == {"ada": 100.0, "cop": 0.0, "sam": 0.0, "zoe": 100.0}
+    for student in ("cop", "sam"):
+        assert any("nbgrader cannot process this notebook" in (c or "") for c in said[student]), said[student]
+        assert f"recorded as zero: {student}/{ASSIGNMENT}: nbgrader cannot process" in done.stderr
+    assert (course / "autograded" / "zoe" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+
+
+COMMAND_START = re.compile(r"^[\s\u200b-\u200f\u2060-\u2064\ufeff]*(::|section_start:|section_end:)", re.I)
+COMMAND_ANYWHERE = re.compile(r"##(vso|teamcity)?\[", re.I)
+
+
+def commands_in(text: str) -> list[str]:
+    return [
+        line
+        for line in re.split(r"\r\n|\n|\r", text)
+        if COMMAND_START.match(line) or COMMAND_ANYWHERE.search(line)
+    ]
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory, solution_source):
+    """One graded run of a class with a student id that is a workflow command, a submission that prints
+    and raises commands, and a folder named after a classmate."""
+    root = tmp_path_factory.mktemp("hostile")
+    folder = make_class(root, solution_source, {"ci_commands": attack("ci_commands.py", solution_source)})
+    (folder / "::error title=grading aborted::every score below is invalid.py").write_text(solution_source)
+    (folder / "bob.py").write_text(solution_source)
+    (folder / "bob").mkdir()  # a classmate's name, taken by someone else's folder
+    (folder / "bob" / f"{PACK.name}.py").write_text(PACK.exercise.read_text())
+    summary = root / "summary.md"
+    done = grade([sys.executable], folder, root / "out", "--summary", summary, "-v")
+    return done, root / "out", summary
+
+
+def test_no_student_text_reaches_a_ci_as_a_command(hostile_class):
+    done, out, summary = hostile_class
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name, text in (
+        ("stdout", done.stdout),
+        ("stderr", done.stderr),
+        ("--summary", summary.read_text()),
+        ("grading.log", (out / "grading.log").read_text()),
+    ):
+        assert not commands_in(text), (name, commands_in(text)[:3])
+    assert "grading aborted" in done.stdout  # shown, as text
+
+
+def test_a_folder_named_after_a_classmate_is_graded_apart_and_said(hostile_class):
+    done, out, _ = hostile_class
+    graded = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    assert {"bob~1", "bob~2"} <= set(graded) and "bob" not in graded  # both graded, neither takes the id
+    assert sorted(graded[s]["score"] for s in ("bob~1", "bob~2")) == [0, 100]
+    assert graded["honest_00"]["score"] == 100
+    assert "bob: 2 submissions with this id, graded apart" in done.stderr
+
+
+def test_ci_safe_breaks_every_command_and_keeps_the_text():
+    from autograder.output.text import CiSafeStream, ci_safe
+
+    attack_file = {"print": lambda *args: None}
+    exec((HARDENING / "ci_commands.py").read_text(), attack_file)
+    for line in attack_file["COMMANDS"]:
+        safe = ci_safe(line)
+        assert not commands_in(safe) and line.strip()[-8:] in safe  # broken, and still there to read
+    written = io.StringIO()
+    stream = CiSafeStream(written)
+    for piece in (":", ":error::split over writes\nok\n#", "#vso[x]y\n", "::tail"):
+        stream.write(piece)
+    stream.flush()
+    assert not commands_in(written.getvalue()) and "split over writes" in written.getvalue()
+
+
+def test_the_summary_lists_who_was_not_graded_and_why(tmp_path, monkeypatch, capsys, solution_source):
+    from autograder.engine import grader as grader_module
+    from autograder.integrations import cli as cli_module
+
+    folder = make_class(tmp_path, solution_source, {"bob": solution_source})
+    real = grader_module.Grader.grade
+
+    def broken_for_bob(self, submission, worker=0):
+        if submission.student == "bob":
+            raise RuntimeError("the worker template died")
+        return real(self, submission, worker)
+
+    monkeypatch.setattr(grader_module.Grader, "grade", broken_for_bob)
+    code = cli_module.main(
+        [
+            "grade",
+            str(folder),
+            "--results-dir",
+            str(tmp_path / "out"),
+            "--workers",
+            "1",
+            "--no-progress",
+            "--public",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == cli_module.NOT_GRADED
+    assert "Not graded:\n  bob: grader error: the worker template died" in out
+    assert "honest_00: 100/100" in out
