@@ -409,3 +409,130 @@ def test_the_summary_lists_who_was_not_graded_and_why(tmp_path, monkeypatch, cap
     assert code == cli_module.NOT_GRADED
     assert "Not graded:\n  bob: grader error: the worker template died" in out
     assert "honest_00: 100/100" in out
+
+
+def test_a_rerun_regrades_every_result_graded_with_something_else_and_says_why(tmp_path):
+    """A result is current for its submission, pack, inputs, grader and limits: the red team's rerun
+    with --secret kept the public-input results ("Graded 0, kept 3")."""
+    hooks = packs.get("hooks")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(hooks.solution, folder / "ada.py")
+    shutil.copy(hooks.exercise, folder / "bea.py")
+    common = (
+        "grade",
+        folder,
+        "--results-dir",
+        tmp_path / "out",
+        "--exercise",
+        "hooks",
+        "--workers",
+        "1",
+        "--no-progress",
+    )
+    public = cli(*common, "--public")
+    assert public.returncode == 0 and "Graded 2, kept 0" in public.stdout, public.stderr
+    secret = cli(*common, "--secret", STRONG)
+    assert secret.returncode == 0 and "Graded 2, kept 0" in secret.stdout, secret.stderr
+    assert "ada (graded on other inputs (public, now secret:" in secret.stdout
+    labels = {
+        p.stem: json.loads(p.read_text())["extra_data"]["inputs"] for p in (tmp_path / "out").glob("*.json")
+    }
+    assert set(labels) == {"ada", "bea"} and all(label.startswith("secret:") for label in labels.values())
+    again = cli(*common, "--secret", STRONG)
+    assert "Graded 0, kept 2" in again.stdout
+    limits = cli(*common, "--secret", STRONG, "--timeout", "7")
+    assert "Graded 2, kept 0" in limits.stdout and "ada (graded with other limits)" in limits.stdout
+    log = (tmp_path / "out" / "grading.log").read_text()
+    assert "inputs: public" in log and "ada: graded again: graded on other inputs" in log
+
+
+@pytest.mark.parametrize(
+    "key, why",
+    [
+        ("pack", "another version of the exercise"),
+        ("grader", "another version of the grader"),
+        ("functions", "on other functions"),
+        ("inputs", "on other inputs"),
+    ],
+)
+def test_a_result_graded_with_another_pack_grader_or_functions_is_not_current(tmp_path, key, why):
+    from autograder.engine import batch
+    from autograder.engine.grader import graded_with
+    from autograder.engine.runner import Limits
+    from autograder.engine.submission import load
+    from autograder.output.results import Result
+
+    path = tmp_path / "ada.py"
+    path.write_text("x = 1\n")
+    submission = load(path)
+    expected = graded_with(PACK, "public", Limits(), None)
+    stored = Result(
+        "ada",
+        [],
+        submission_digest=submission.digest,
+        graded_with=dict(expected, submission=submission.digest),
+    )
+    stored.write(tmp_path / "ada.json")
+    assert batch.current(tmp_path / "ada.json", submission, expected) is not None
+    stored.graded_with[key] = "something else"
+    stored.write(tmp_path / "ada.json")
+    assert batch.current(tmp_path / "ada.json", submission, expected) is None
+    assert why in batch._earlier(tmp_path / "ada.json", submission, expected)[1]
+
+
+def test_a_release_that_ships_code_computing_an_answer_is_refused(graders, tmp_path):
+    """The leak check runs what a release ships: the mistake simulators' helper with its knobs at their
+    defaults is logit_attribution, and a release holding it is refused (no line of the reference is
+    in it, so the line check alone let it through); the same helper with a knob turned is not."""
+    import inspect
+
+    from autograder.integrations import release
+    from autograder.packs.hooks import mistakes
+
+    grader = graders("hooks")
+    helper = "import numpy as np\n\n\n" + inspect.getsource(mistakes._attribution)
+    for name, text, refused in (
+        ("knob_turned", helper.replace("order=(0, 1, 2)", "order=(0, 2, 1)"), False),
+        ("knob_at_default", helper, True),
+    ):
+        out = tmp_path / name
+        (out / "exercises").mkdir(parents=True)
+        (out / "exercises" / "helpers.py").write_text(text)
+        if refused:
+            with pytest.raises(
+                release.ReleaseError, match="_attribution returns the reference's answer of logit_attribution"
+            ):
+                release._refuse_behaviour(grader.pack, out, grader.inputs, grader.reference)
+            assert not out.exists()
+        else:
+            release._refuse_behaviour(grader.pack, out, grader.inputs, grader.reference)
+            assert out.exists()
+
+
+def test_the_hint_table_names_each_simulated_mistake_without_the_simulators(graders):
+    """What a release ships instead of mistakes.py: each mistake's output on each public case, matched
+    as the judge matches its simulations, and nothing in it that computes."""
+    from autograder.engine import hints, wire
+    from autograder.packs import hooks
+
+    grader = graders("hooks")
+    table = json.loads(json.dumps(hints.build(grader.pack, grader.inputs, grader.reference)))
+    assert not re.search(
+        r"\bdef |lambda|import |W_U\[:, tokens\[1:\]\]|diagonal\(offset|functools\.partial", json.dumps(table)
+    )
+    named = hints.from_table(table, hooks.hint_form)
+    checked = 0
+    for function, entry in table["mistakes"].items():
+        for index, hint in enumerate(entry["hints"]):
+            answers = []
+            for case in grader.inputs.of(function):
+                for i, plain in entry["cases"].get(case.id, []):
+                    if i == index:
+                        got = wire.Tensor(hints._value(plain).astype("float32"), "float32", "cpu")
+                        answers.append((case, got, grader.reference.outcomes[case.id]))
+            if answers:
+                said = named[function](answers)
+                assert said is not None and entry["hints"].index(said) <= index, (function, hint)
+                checked += 1
+    assert checked >= 15
