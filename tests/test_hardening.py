@@ -536,3 +536,17 @@ def test_the_hint_table_names_each_simulated_mistake_without_the_simulators(grad
                 assert said is not None and entry["hints"].index(said) <= index, (function, hint)
                 checked += 1
     assert checked >= 15
+
+
+@pytest.mark.parametrize("secret", [None, "", "fall2026"])
+def test_a_gradescope_bundle_without_its_strong_secret_grades_nothing(tmp_path, capsys, secret):
+    from autograder.integrations import gradescope
+
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / f"{PACK.name}.py").write_text(PACK.solution.read_text())
+    if secret is not None:
+        (tmp_path / "source").mkdir()
+        (tmp_path / "source" / gradescope.SECRET_FILE).write_text(secret)
+    assert gradescope.run(["--exercise", PACK.name, "--root", str(tmp_path)]) == 2
+    assert not (tmp_path / "results" / "results.json").exists()  # Gradescope shows the autograder failed
+    assert "cannot grade" in capsys.readouterr().err
