@@ -98,6 +98,16 @@ def test_the_release_holds_no_line_of_any_reference(release):
     assert "[dev]" not in (release / "setup.sh").read_text()
 
 
+def test_the_release_ships_hints_as_data_and_no_mistake_simulator(release):
+    """The simulators are the reference with a knob: the release has a table of their outputs on the
+    public cases instead, and nothing that grades on the instructor's side."""
+    pack = release / "autograder" / "packs" / PACK.name
+    assert not (pack / "mistakes.py").exists() and not list(release.rglob("leak_probe.py"))
+    table = json.loads((pack / "expected" / "hints.json").read_text())
+    assert set(table["mistakes"]) and table["errors"]
+    assert "lambda" not in json.dumps(table) and "def " not in json.dumps(table)
+
+
 def test_a_release_that_would_hold_a_line_of_the_reference_is_refused(tmp_path):
     from autograder.integrations import release
 

@@ -7,8 +7,10 @@ Each grades through the real command line beside honest students, who keep full 
 from __future__ import annotations
 
 import ctypes
+import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -257,3 +259,294 @@ def test_checking_a_guessed_secret_costs_a_slow_derivation_paid_once_per_run(mon
     assert {name: secret.draw_seed(guess, name) for name in seeds} != seeds
     assert secret.label(guess) != label  # ...neither the draw nor the label a result shows
     secret._key.cache_clear()
+
+
+def test_one_malformed_nbgrader_notebook_never_stops_the_class(tmp_path):
+    """A copy-pasted solution cell (its grade_id twice) and a forged schema_version each make that
+    notebook zero, with the reason in its comments; the students before and after it are graded."""
+    from nbgrader.api import Gradebook
+    from test_nbgrader import ASSIGNMENT, cells, grade_id, nbgrader, source, submit
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "nbgrader", course)
+    nbgrader(course, "generate_assignment", ASSIGNMENT)
+    reference = {
+        grade_id(cell): "".join(line for line in source(cell).splitlines(True) if "### " not in line)
+        for cell in cells(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+        if cell["metadata"].get("nbgrader", {}).get("solution")
+    }
+    for student in ("ada", "cop", "sam", "zoe"):
+        submit(course, student, reference)
+    copied = course / "submitted" / "cop" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = json.loads(copied.read_text())
+    solution = next(
+        i for i, c in enumerate(notebook["cells"]) if c["metadata"].get("nbgrader", {}).get("solution")
+    )
+    notebook["cells"].insert(solution + 1, json.loads(json.dumps(notebook["cells"][solution])))
+    copied.write_text(json.dumps(notebook))
+    forged = course / "submitted" / "sam" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = json.loads(forged.read_text())
+    for cell in notebook["cells"]:
+        if "nbgrader" in cell["metadata"]:
+            cell["metadata"]["nbgrader"]["schema_version"] = 99
+    forged.write_text(json.dumps(notebook))
+
+    done = cli("nbgrader", course, ASSIGNMENT, "--workers", "1", "--public")
+    assert done.returncode == 0, done.stderr[-3000:]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        totals = {
+            s.student.id: sum(
+                g.auto_score or 0
+                for g in gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, s.student.id).grades
+            )
+            for s in gradebook.assignment_submissions(ASSIGNMENT)
+        }
+        said = {
+            student: {
+                c.comment
+                for c in gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student).comments
+            }
+            for student in ("cop", "sam")
+        }
+    assert totals == {"ada": 100.0, "cop": 0.0, "sam": 0.0, "zoe": 100.0}
+    for student in ("cop", "sam"):
+        assert any("nbgrader cannot process this notebook" in (c or "") for c in said[student]), said[student]
+        assert f"recorded as zero: {student}/{ASSIGNMENT}: nbgrader cannot process" in done.stderr
+    assert (course / "autograded" / "zoe" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+
+
+COMMAND_START = re.compile(r"^[\s\u200b-\u200f\u2060-\u2064\ufeff]*(::|section_start:|section_end:)", re.I)
+COMMAND_ANYWHERE = re.compile(r"##(vso|teamcity)?\[", re.I)
+
+
+def commands_in(text: str) -> list[str]:
+    return [
+        line
+        for line in re.split(r"\r\n|\n|\r", text)
+        if COMMAND_START.match(line) or COMMAND_ANYWHERE.search(line)
+    ]
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory, solution_source):
+    """One graded run of a class with a student id that is a workflow command, a submission that prints
+    and raises commands, and a folder named after a classmate."""
+    root = tmp_path_factory.mktemp("hostile")
+    folder = make_class(root, solution_source, {"ci_commands": attack("ci_commands.py", solution_source)})
+    (folder / "::error title=grading aborted::every score below is invalid.py").write_text(solution_source)
+    (folder / "bob.py").write_text(solution_source)
+    (folder / "bob").mkdir()  # a classmate's name, taken by someone else's folder
+    (folder / "bob" / f"{PACK.name}.py").write_text(PACK.exercise.read_text())
+    summary = root / "summary.md"
+    done = grade([sys.executable], folder, root / "out", "--summary", summary, "-v")
+    return done, root / "out", summary
+
+
+def test_no_student_text_reaches_a_ci_as_a_command(hostile_class):
+    done, out, summary = hostile_class
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name, text in (
+        ("stdout", done.stdout),
+        ("stderr", done.stderr),
+        ("--summary", summary.read_text()),
+        ("grading.log", (out / "grading.log").read_text()),
+    ):
+        assert not commands_in(text), (name, commands_in(text)[:3])
+    assert "grading aborted" in done.stdout  # shown, as text
+
+
+def test_a_folder_named_after_a_classmate_is_graded_apart_and_said(hostile_class):
+    done, out, _ = hostile_class
+    graded = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+    assert {"bob~1", "bob~2"} <= set(graded) and "bob" not in graded  # both graded, neither takes the id
+    assert sorted(graded[s]["score"] for s in ("bob~1", "bob~2")) == [0, 100]
+    assert graded["honest_00"]["score"] == 100
+    assert "bob: 2 submissions with this id, graded apart" in done.stderr
+
+
+def test_ci_safe_breaks_every_command_and_keeps_the_text():
+    from autograder.output.text import CiSafeStream, ci_safe
+
+    attack_file = {"print": lambda *args: None}
+    exec((HARDENING / "ci_commands.py").read_text(), attack_file)
+    for line in attack_file["COMMANDS"]:
+        safe = ci_safe(line)
+        assert not commands_in(safe) and line.strip()[-8:] in safe  # broken, and still there to read
+    written = io.StringIO()
+    stream = CiSafeStream(written)
+    for piece in (":", ":error::split over writes\nok\n#", "#vso[x]y\n", "::tail"):
+        stream.write(piece)
+    stream.flush()
+    assert not commands_in(written.getvalue()) and "split over writes" in written.getvalue()
+
+
+def test_the_summary_lists_who_was_not_graded_and_why(tmp_path, monkeypatch, capsys, solution_source):
+    from autograder.engine import grader as grader_module
+    from autograder.integrations import cli as cli_module
+
+    folder = make_class(tmp_path, solution_source, {"bob": solution_source})
+    real = grader_module.Grader.grade
+
+    def broken_for_bob(self, submission, worker=0):
+        if submission.student == "bob":
+            raise RuntimeError("the worker template died")
+        return real(self, submission, worker)
+
+    monkeypatch.setattr(grader_module.Grader, "grade", broken_for_bob)
+    code = cli_module.main(
+        [
+            "grade",
+            str(folder),
+            "--results-dir",
+            str(tmp_path / "out"),
+            "--workers",
+            "1",
+            "--no-progress",
+            "--public",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == cli_module.NOT_GRADED
+    assert "Not graded:\n  bob: grader error: the worker template died" in out
+    assert "honest_00: 100/100" in out
+
+
+def test_a_rerun_regrades_every_result_graded_with_something_else_and_says_why(tmp_path):
+    """A result is current for its submission, pack, inputs, grader and limits: the red team's rerun
+    with --secret kept the public-input results ("Graded 0, kept 3")."""
+    hooks = packs.get("hooks")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(hooks.solution, folder / "ada.py")
+    shutil.copy(hooks.exercise, folder / "bea.py")
+    common = (
+        "grade",
+        folder,
+        "--results-dir",
+        tmp_path / "out",
+        "--exercise",
+        "hooks",
+        "--workers",
+        "1",
+        "--no-progress",
+    )
+    public = cli(*common, "--public")
+    assert public.returncode == 0 and "Graded 2, kept 0" in public.stdout, public.stderr
+    secret = cli(*common, "--secret", STRONG)
+    assert secret.returncode == 0 and "Graded 2, kept 0" in secret.stdout, secret.stderr
+    assert "ada (graded on other inputs (public, now secret:" in secret.stdout
+    labels = {
+        p.stem: json.loads(p.read_text())["extra_data"]["inputs"] for p in (tmp_path / "out").glob("*.json")
+    }
+    assert set(labels) == {"ada", "bea"} and all(label.startswith("secret:") for label in labels.values())
+    again = cli(*common, "--secret", STRONG)
+    assert "Graded 0, kept 2" in again.stdout
+    limits = cli(*common, "--secret", STRONG, "--timeout", "7")
+    assert "Graded 2, kept 0" in limits.stdout and "ada (graded with other limits)" in limits.stdout
+    log = (tmp_path / "out" / "grading.log").read_text()
+    assert "inputs: public" in log and "ada: graded again: graded on other inputs" in log
+
+
+@pytest.mark.parametrize(
+    "key, why",
+    [
+        ("pack", "another version of the exercise"),
+        ("grader", "another version of the grader"),
+        ("functions", "on other functions"),
+        ("inputs", "on other inputs"),
+    ],
+)
+def test_a_result_graded_with_another_pack_grader_or_functions_is_not_current(tmp_path, key, why):
+    from autograder.engine import batch
+    from autograder.engine.grader import graded_with
+    from autograder.engine.runner import Limits
+    from autograder.engine.submission import load
+    from autograder.output.results import Result
+
+    path = tmp_path / "ada.py"
+    path.write_text("x = 1\n")
+    submission = load(path)
+    expected = graded_with(PACK, "public", Limits(), None)
+    stored = Result(
+        "ada",
+        [],
+        submission_digest=submission.digest,
+        graded_with=dict(expected, submission=submission.digest),
+    )
+    stored.write(tmp_path / "ada.json")
+    assert batch.current(tmp_path / "ada.json", submission, expected) is not None
+    stored.graded_with[key] = "something else"
+    stored.write(tmp_path / "ada.json")
+    assert batch.current(tmp_path / "ada.json", submission, expected) is None
+    assert why in batch._earlier(tmp_path / "ada.json", submission, expected)[1]
+
+
+def test_a_release_that_ships_code_computing_an_answer_is_refused(graders, tmp_path):
+    """The leak check runs what a release ships: the mistake simulators' helper with its knobs at their
+    defaults is logit_attribution, and a release holding it is refused (no line of the reference is
+    in it, so the line check alone let it through); the same helper with a knob turned is not."""
+    import inspect
+
+    from autograder.integrations import release
+    from autograder.packs.hooks import mistakes
+
+    grader = graders("hooks")
+    helper = "import numpy as np\n\n\n" + inspect.getsource(mistakes._attribution)
+    for name, text, refused in (
+        ("knob_turned", helper.replace("order=(0, 1, 2)", "order=(0, 2, 1)"), False),
+        ("knob_at_default", helper, True),
+    ):
+        out = tmp_path / name
+        (out / "exercises").mkdir(parents=True)
+        (out / "exercises" / "helpers.py").write_text(text)
+        if refused:
+            with pytest.raises(
+                release.ReleaseError, match="_attribution returns the reference's answer of logit_attribution"
+            ):
+                release._refuse_behaviour(grader.pack, out, grader.inputs, grader.reference)
+            assert not out.exists()
+        else:
+            release._refuse_behaviour(grader.pack, out, grader.inputs, grader.reference)
+            assert out.exists()
+
+
+def test_the_hint_table_names_each_simulated_mistake_without_the_simulators(graders):
+    """What a release ships instead of mistakes.py: each mistake's output on each public case, matched
+    as the judge matches its simulations, and nothing in it that computes."""
+    from autograder.engine import hints, wire
+    from autograder.packs import hooks
+
+    grader = graders("hooks")
+    table = json.loads(json.dumps(hints.build(grader.pack, grader.inputs, grader.reference)))
+    assert not re.search(
+        r"\bdef |lambda|import |W_U\[:, tokens\[1:\]\]|diagonal\(offset|functools\.partial", json.dumps(table)
+    )
+    named = hints.from_table(table, hooks.hint_form)
+    checked = 0
+    for function, entry in table["mistakes"].items():
+        for index, hint in enumerate(entry["hints"]):
+            answers = []
+            for case in grader.inputs.of(function):
+                for i, plain in entry["cases"].get(case.id, []):
+                    if i == index:
+                        got = wire.Tensor(hints._value(plain).astype("float32"), "float32", "cpu")
+                        answers.append((case, got, grader.reference.outcomes[case.id]))
+            if answers:
+                said = named[function](answers)
+                assert said is not None and entry["hints"].index(said) <= index, (function, hint)
+                checked += 1
+    assert checked >= 15
+
+
+@pytest.mark.parametrize("secret", [None, "", "fall2026"])
+def test_a_gradescope_bundle_without_its_strong_secret_grades_nothing(tmp_path, capsys, secret):
+    from autograder.integrations import gradescope
+
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / f"{PACK.name}.py").write_text(PACK.solution.read_text())
+    if secret is not None:
+        (tmp_path / "source").mkdir()
+        (tmp_path / "source" / gradescope.SECRET_FILE).write_text(secret)
+    assert gradescope.run(["--exercise", PACK.name, "--root", str(tmp_path)]) == 2
+    assert not (tmp_path / "results" / "results.json").exists()  # Gradescope shows the autograder failed
+    assert "cannot grade" in capsys.readouterr().err
