@@ -13,7 +13,6 @@ replay the reference's results, and each function is judged alone.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import inspect
 import io
@@ -215,9 +214,6 @@ class Unit:
             if self.warden is not None:
                 self.warden.sendall(b"go")
                 self.warden.close()
-            # What the top level left is shared with every child: a garbage collection in a child
-            # would walk (and so copy) all of it, and is never needed for what lives on here.
-            gc.freeze()
             for index, task in enumerate(tasks):
                 first, spent = index == 0, seconds if index == 0 else 0.0
                 if self.fork and index < len(tasks) - 1 and self.judge_alone(task, namespace, spent, first):
