@@ -13,7 +13,6 @@ replay the reference's results, and each function is judged alone.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import inspect
 import io
@@ -29,7 +28,7 @@ import torch as t
 from safetensors.torch import save as save_tensors
 
 from autograder.engine import program as programs
-from autograder.engine import wire
+from autograder.engine import sandbox, wire
 from autograder.engine.fixtures import Fixtures
 from autograder.engine.wire import OWN
 
@@ -157,7 +156,8 @@ class Unit:
     """One submission's functions, each called on its cases, results streamed to `out`.
 
     The program's top level runs once; then each function is judged alone, in a child forked from
-    the worker that ran it (`fork`), so that whatever one function changes (module state, the
+    the worker that ran it (`fork`; the last function in the worker itself, as nothing after it
+    needs the state the top level left), so that whatever one function changes (module state, the
     model's weights, torch's dtype or seed, a stand-in) and however it ends (a crash, `os._exit`,
     a hang, a memory blow-up) reaches no other function. Where the worker may not fork, each
     function gets a freshly run copy of the program instead, as before. Fixtures are restored
@@ -181,6 +181,7 @@ class Unit:
         self.request, self.source, self.fixtures, self.out = request, source, fixtures, out
         self.replays = replays  # tensors of the reference's recorded calls, for the stand-ins
         self.fork, self.warden = fork, warden
+        self.sandboxed = warden is not None  # forks go through the template's warden
         self.filename = request.get("filename", "submission.py")
         self.program: programs.Program | None = None
         self.own_files: set[str] = set()
@@ -217,18 +218,20 @@ class Unit:
             if self.warden is not None:
                 self.warden.sendall(b"go")
                 self.warden.close()
-            # What the top level left is shared with every child: a garbage collection in a child
-            # would walk (and so copy) all of it, and is never needed for what lives on here.
-            gc.freeze()
             for index, task in enumerate(tasks):
-                if self.fork:
-                    self.judge_alone(task, namespace, seconds if index == 0 else 0.0, first=index == 0)
-                if not self.fork:  # no room for a child: this function and the rest, in this process
-                    if index > 0:
-                        self.fixtures.restore()
-                        namespace, seconds = self.load(task["function"], record=False)
-                    self.imported(task["function"], namespace, seconds, first=index == 0)
-                    self.calls(task, namespace)
+                first, spent = index == 0, seconds if index == 0 else 0.0
+                if self.fork and index < len(tasks) - 1 and self.judge_alone(task, namespace, spent, first):
+                    continue
+                if self.fork:  # the last: no function after it needs this state, so it runs here
+                    if self.sandboxed:
+                        sandbox.forbid_new_processes()  # as a child would
+                    if not first:
+                        self.send({"event": "importing", "function": task["function"]})
+                elif not first:  # no room for a child: this function and the rest, each from a rerun
+                    self.fixtures.restore()
+                    namespace, spent = self.load(task["function"], record=False)
+                self.imported(task["function"], namespace, spent, first=first)
+                self.calls(task, namespace)
         else:
             for index, task in enumerate(tasks):
                 self.fixtures.restore()
@@ -237,24 +240,22 @@ class Unit:
                 self.calls(task, namespace)
         self.send({"event": "done"})
 
-    def judge_alone(self, task: dict, namespace: dict, seconds: float, first: bool) -> None:
+    def judge_alone(self, task: dict, namespace: dict, seconds: float, first: bool) -> bool:
         """Judges one function in a child of this process; a child that did not end well ends this
         worker the same way, so that the judge sees the crash (and the function it cost). Where no
-        child can start, sets `fork` off: the caller judges the rest here, each from a fresh run of
-        the program, as where forking is not allowed at all."""
+        child can start, sets `fork` off and returns False: the caller judges the rest here, each
+        from a fresh run of the program, as where forking is not allowed at all."""
         programs._flush()  # what is buffered now would otherwise be written by both processes
         try:
             pid = os.fork()
         except OSError:  # the top level filled the PID namespace with threads, or took the forks
             self.fork = False
-            return
+            return False
         if pid == 0:
             code = CHILD_DONE
             try:
-                from autograder.engine import sandbox
-
                 sandbox.die_with_parent()  # a hang left behind by a killed worker would run on
-                if self.warden is not None:  # sandboxed: first of all, no process of its own
+                if self.sandboxed:  # first of all, no process of its own
                     reason = sandbox.forbid_new_processes()
                     if reason:
                         code = 74
@@ -273,6 +274,7 @@ class Unit:
         if status != CHILD_DONE:
             programs._flush()
             os._exit(128 - status if status < 0 else status)  # 128 + n: "killed by signal n"
+        return True
 
     def calls(self, task: dict, namespace: dict) -> None:
         function = namespace.get(task["function"])
