@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 
 import torch
-from jaxtyping import Int
+from jaxtyping import Bool, Int
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from torch import Tensor
 
@@ -287,14 +287,14 @@ def text_row(rng: random.Random, docs: list[list[int]], length: int) -> list[int
 
 def make_batch(
     rng: random.Random, docs: list[list[int]], d_vocab: int, length: int, batch: int, text_frac: float
-) -> Int[Tensor, "batch pos"]:
-    """`batch` rows of `length` tokens, each a text row with probability `text_frac`, else a repeats row."""
+) -> tuple[Int[Tensor, "batch pos"], Bool[Tensor, " batch"]]:
+    """`batch` rows of `length` tokens, each a text row with probability `text_frac`, else a repeats
+    row; and which rows are text."""
     # Short spans in short rows: more copies per row, and induction forms sooner.
     max_segment = 8 if length <= 32 else min(length // 2, 100)
+    is_text = [rng.random() < text_frac for _ in range(batch)]
     rows = [
-        text_row(rng, docs, length)
-        if rng.random() < text_frac
-        else repeat_row(rng, length, d_vocab, max_segment)
-        for _ in range(batch)
+        text_row(rng, docs, length) if text else repeat_row(rng, length, d_vocab, max_segment)
+        for text in is_text
     ]
-    return torch.tensor(rows)
+    return torch.tensor(rows), torch.tensor(is_text)

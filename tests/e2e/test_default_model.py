@@ -51,13 +51,13 @@ def test_shipped_model_has_the_heads_and_the_loss_gap(report):
     assert [run["seed"] for run in report["repeated_tokens"]] == list(range(10))
 
 
-def test_heads_sit_where_the_seed_model_has_them(report):
-    # The seed's report: current 0.9; previous 0.7; first 0.3, 1.4, 1.10; induction 1.4, 1.10.
-    assert "0.9" in report["current"]
-    assert "0.7" in report["previous"]
-    assert {"0.3", "1.4", "1.10"} <= set(report["first"])
+def test_heads_are_the_seed_models(report):
+    # The seed notebook's report: current 0.9; previous 0.7; first 0.3, 1.4, 1.10; induction 1.4, 1.10.
+    assert report["current"] == ["0.9"]
+    assert report["previous"] == ["0.7"]
+    assert report["first"] == ["0.3", "1.4", "1.10"]
     for run in report["repeated_tokens"]:
-        assert {"1.4", "1.10"} <= set(run["induction"]), run
+        assert run["induction"] == ["1.4", "1.10"], run
 
 
 def test_sample_text_is_the_exercise_text():
@@ -110,32 +110,17 @@ def test_training_forward_matches_hooked_transformer(model):
             assert torch.allclose(trained(tokens), model(tokens), atol=1e-4)
 
 
-def test_permuting_heads_keeps_the_logits():
-    trained = AttnOnly.from_tl_state_dict(load_file(DEFAULT_MODEL_DIR / "model.safetensors"))
-    tokens = rep_tokens(trained.W_E.shape[0], 1)
-    with torch.no_grad():
-        before, w_q = trained(tokens), trained.W_Q.clone()
-        trained.permute_heads([list(reversed(range(12))), [*range(1, 12), 0]])
-        assert torch.equal(trained.W_Q[0, 0], w_q[0, 11]) and torch.equal(trained.W_Q[1, 0], w_q[1, 1])
-        assert torch.allclose(trained(tokens), before, atol=1e-5)
-
-
 def test_training_json_matches_the_shipped_model(report):
     summary = json.loads((DEFAULT_MODEL_DIR / "training.json").read_text())
     assert summary["head_report"] == report
-    assert summary["total_seconds"] < 600
 
 
 @pytest.mark.slow
 def test_short_training_run_meets_the_requirements(tmp_path):
-    """The training script, shortened (about 90 s on 2 idle cores, 200 s on one, which it gets
-    while the rest of the suite runs on the other): its model meets every requirement.
-
-    The loss gap is then ~4 nats (~6 with the full run); with 800 instead of 1,000 mixed steps it
-    was only ~3.2.
-    """
+    """The training script, shortened (its mixed stage to 300 steps): its model meets every
+    requirement the exercise has of a model (the seed's exact lists need the full run)."""
     command = [sys.executable, "-m", "autograder.transformer_lens.train", "--out", str(tmp_path)]
-    command += ["--repeat-steps", "1300", "--mixed-steps", "1000", "--full-steps", "0", "--threads", "1"]
+    command += ["--repeat-steps", "2000", "--mixed-steps", "300", "--full-steps", "0", "--threads", "1"]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     check_heads(head_report(load_default_model(model_dir=tmp_path)))

@@ -101,7 +101,7 @@ def test_page_renders_in_chromium_every_section_included(pages, tmp_path):
         )
         assert rendered == HEADINGS  # nothing after an attention view is swallowed
         body = driver.execute_script("return document.body.innerText")
-        assert "1.2: induction head" in body and "No module named 'plotly_utils'" in body
+        assert "1.4: induction head" in body and "No module named 'plotly_utils'" in body
         errors = [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
         assert errors == []
         driver.save_screenshot(str(tmp_path / "report.png"))

@@ -35,6 +35,13 @@ NEAR = 0.015  # how far planted heads sit above and below a threshold (public in
 # so that hard-coded layer and head counts, BOS ids and vocabulary sizes are caught.
 PUBLIC_MODELS: dict[str, dict] = {
     "default": {"source": "default"},
+    # The default model with its heads relabelled (the function unchanged): its heads sit where the
+    # seed's model has them, so without this, one list (the seed's) would be right on every
+    # repeated-tokens input of the default model, and a memorised answer would pass.
+    "relabelled": {
+        "source": "default",
+        "permutation": [[11, 3, 7, 0, 9, 2, 10, 4, 6, 1, 8, 5], [4, 10, 0, 8, 1, 6, 2, 11, 3, 9, 5, 7]],
+    },
     "tiny": dict(
         source="random",
         n_layers=3,
@@ -76,7 +83,7 @@ RUN_CASES = [("default", 0, 50, 1), ("default", 1, 20, 3), ("tiny", 2, 12, 2)]
 REPEATED = [  # (model, seq_len, group, token seed)
     ("default", 50, "repeated", 50),
     ("default", 13, "repeated", 13),
-    ("default", 6, "repeated", 6),
+    ("relabelled", 6, "repeated", 6),
     ("tiny", 9, "shapes", 9),
     ("wide", 30, "shapes", 30),
 ]
