@@ -93,12 +93,6 @@ def solution_hooks(pack):
     return reference_source(pack)
 
 
-@pytest.fixture(scope="module")
-def secret_grader(pack):
-    with Grader(pack, secret="a secret") as grader:
-        yield grader
-
-
 def test_secret_feedback_gives_no_expected_answer_away(pack, secret_grader):
     source = variant(pack, WRONG / "abl_sign_flipped.py")
     result = grade_source(secret_grader, source)
