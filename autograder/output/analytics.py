@@ -4,7 +4,7 @@ Everything here is made from the results folder alone (each student's `<student>
 data (`class_data`), so an old class can be looked at again (`autograder class RESULTS`). A batch
 writes it all at its end (`write_class`), similarity included when the submissions are at hand.
 
-Regrades: `.class-state.json` holds each student's test scores as the class page last saw them.
+Regrades: `.class-state` holds each student's test scores as the class page last saw them.
 Before it is replaced, every student whose scores moved is appended to changes.csv (when, student,
 before, after, the tests that changed), so no score is overwritten without a record, even when a
 batch was stopped before its end: the next run records what the stopped one changed.
@@ -28,7 +28,7 @@ from autograder.output.text import FORMULA, csv_cell
 PAGE = "class.html"
 MISTAKES = "mistakes.csv"
 CHANGES = "changes.csv"
-STATE = ".class-state.json"
+STATE = ".class-state"  # no .json: a folder of results holds one .json per student, and tools glob them
 BINS = 10
 CHANGES_SHOWN = 500  # rows of the last regrade on the page; changes.csv has them all
 
