@@ -514,6 +514,7 @@ def test_the_hint_table_names_each_simulated_mistake_without_the_simulators(grad
     """What a release ships instead of mistakes.py: each mistake's output on each public case, matched
     as the judge matches its simulations, and nothing in it that computes."""
     from autograder.engine import hints, wire
+    from autograder.engine.contract import Answer
     from autograder.packs import hooks
 
     grader = graders("hooks")
@@ -530,7 +531,7 @@ def test_the_hint_table_names_each_simulated_mistake_without_the_simulators(grad
                 for i, plain in entry["cases"].get(case.id, []):
                     if i == index:
                         got = wire.Tensor(hints._value(plain).astype("float32"), "float32", "cpu")
-                        answers.append((case, got, grader.reference.outcomes[case.id]))
+                        answers.append((case, got, Answer.of(grader.reference.outcomes[case.id])))
             if answers:
                 said = named[function](answers)
                 assert said is not None and entry["hints"].index(said) <= index, (function, hint)

@@ -186,11 +186,6 @@ def test_previous_token_head_k_composes_with_the_induction_heads(model):
         assert score == max(scores), (head, scores)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="1.8's current-token score is 0.403 on repeated-default-13: the auxiliary loss caps scores "
-    "on 80-position prefixes only (AUX_PREFIXES in a retrained model fixes it)",
-)
 def test_every_head_is_clear_of_every_threshold_on_the_public_inputs():
     """On the default model's public caches (the seed's text, repeated random tokens), every head's
     score for every detector that reads the cache is at least MARGIN from its threshold: there,

@@ -10,7 +10,7 @@ import pytest
 
 from autograder.engine import kit
 from autograder.engine.contract import Answer
-from autograder.engine.judge import NO_EVIDENCE, judge
+from autograder.engine.judge import CONSTANT, NO_EVIDENCE, judge
 from autograder.engine.pack import Case, Failure, Function, Inputs, Pack, Param, Test
 from autograder.engine.reference import Reference
 from autograder.engine.runner import RawResults
@@ -194,6 +194,16 @@ def test_a_wrong_answer_that_changes_as_the_reference_does_keeps_its_format_poin
     assert _grade(wrong, REFERENCES, value_cases=("a", "c"))["the shape"][0] == 0  # c: no evidence
     right_on_c = dict(wrong, c=REFERENCES["c"])
     assert _grade(right_on_c, REFERENCES, value_cases=("a", "c"))["the shape"] == (2, "")
+
+
+def test_one_answer_for_every_input_earns_nothing_even_where_it_is_right():
+    """The seed's heads returned for any cache match the default model's: a coincidence, not a
+    computation, when the reference's answers differ between the inputs."""
+    references = {"a": tensor([1.0, 2.0]), "b": tensor([3.0, 4.0])}
+    same = {"a": tensor([1.0, 2.0]), "b": tensor([1.0, 2.0])}
+    assert _grade(same, references, value_cases=("a",))["the values"] == (0, CONSTANT)
+    # Where the reference's answer is one for every input too, the same answer is the right one.
+    assert _grade(same, same, value_cases=("a", "b")) == {"the shape": (2, ""), "the values": (3, "")}
 
 
 def test_a_wrong_answer_computed_from_its_input_keeps_its_format_points():

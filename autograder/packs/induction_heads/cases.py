@@ -82,8 +82,8 @@ TOKEN_CASES = [  # (model, seed, seq_len, batch or None for the default)
 RUN_CASES = [("default", 0, 50, 1), ("default", 1, 20, 3), ("tiny", 2, 12, 2)]
 REPEATED = [  # (model, seq_len, group, token seed)
     ("default", 50, "repeated", 50),
-    ("default", 13, "repeated", 13),
-    ("relabelled", 6, "repeated", 6),
+    ("default", 13, "repeated", 29),  # seed 13 puts 1.8's current-token score at 0.403: too near 0.4
+    ("relabelled", 6, "repeated", 19),  # seed 6 puts 0.3's first-token score at 0.392: too near 0.4
     ("tiny", 9, "shapes", 9),
     ("wide", 30, "shapes", 30),
 ]
