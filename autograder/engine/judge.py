@@ -9,6 +9,7 @@ fails its own tests, with the reason in one line, and no other function's.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass, field
@@ -237,13 +238,24 @@ class _Checked:
     def __init__(self, tests: list[Test], inputs: Inputs, answers: dict):
         self.tests, self.inputs, self.answers = tests, inputs, answers
         self._verdicts: dict[int, dict] = {}
-        # One answer for every input where the reference's answers differ: whatever it matches, it
-        # matches by coincidence (the seed's heads returned for any cache), so no test pays for it.
-        values = [(got, want.value) for _, got, want, _ in answers.values()]
-        self.constant = (
+
+    @functools.cached_property
+    def constant(self) -> bool:
+        """One answer for every input, where the reference's answers differ and a value test failed
+        on one of them: whatever it matches, it matches by coincidence (the seed's heads returned
+        for any cache), so no test pays for it. A right answer passes every value test, so it can
+        never be taken for one (answers equal up to a tolerance included)."""
+        values = [(got, want.value) for _, got, want, _ in self.answers.values()]
+        return (
             len(values) > 1
             and all(same_answer(got, values[0][0]) for got, _ in values)
             and not all(same_answer(want, values[0][1]) for _, want in values)
+            and any(
+                verdict is not None
+                for test in self.tests
+                if not test.format_only and test.per_case
+                for verdict in self.verdicts(test).values()
+            )
         )
 
     def selected(self, test: Test) -> list:

@@ -141,7 +141,17 @@ def _values(case, got, want):
     return None if kit.same_answer(got, want.value) else "wrong values"
 
 
-def _grade(answers: dict[str, Tensor], references: dict[str, Tensor], value_cases=("a", "b", "c")) -> dict:
+def _close(case, got, want):
+    return None if np.allclose(got.values, want.value.values, atol=1e-4) else "wrong values"
+
+
+def _grade(
+    answers: dict[str, Tensor],
+    references: dict[str, Tensor],
+    value_cases=("a", "b", "c"),
+    values=_values,
+    other_cases=(),
+) -> dict:
     """The toy pack's scores by test name, for these answers to cases "a", "b" and "c"."""
     cases = tuple(Case(f"f/{key}", "f", (), about=f"input {key}", group=key) for key in references)
     pack = Pack(
@@ -150,9 +160,20 @@ def _grade(answers: dict[str, Tensor], references: dict[str, Tensor], value_case
         functions=(Function("f", (Param("x"),)),),
         tests=(
             Test(function="f", name="the shape", points=2, per_case=_shape_only, format_only=True),
-            Test(
-                function="f", name="the values", points=3, selects=kit.group(*value_cases), per_case=_values
-            ),
+            Test(function="f", name="the values", points=3, selects=kit.group(*value_cases), per_case=values),
+        )
+        + (
+            (
+                Test(
+                    function="f",
+                    name="the other values",
+                    points=1,
+                    selects=kit.group(*other_cases),
+                    per_case=values,
+                ),
+            )
+            if other_cases
+            else ()
         ),
         inputs=lambda secret: Inputs({}, {}, cases),
         package=Path("."),
@@ -201,9 +222,13 @@ def test_one_answer_for_every_input_earns_nothing_even_where_it_is_right():
     computation, when the reference's answers differ between the inputs."""
     references = {"a": tensor([1.0, 2.0]), "b": tensor([3.0, 4.0])}
     same = {"a": tensor([1.0, 2.0]), "b": tensor([1.0, 2.0])}
-    assert _grade(same, references, value_cases=("a",))["the values"] == (0, CONSTANT)
+    scores = _grade(same, references, value_cases=("a",), other_cases=("b",))
+    assert scores["the values"] == (0, CONSTANT) and scores["the other values"][0] == 0
     # Where the reference's answer is one for every input too, the same answer is the right one.
     assert _grade(same, same, value_cases=("a", "b")) == {"the shape": (2, ""), "the values": (3, "")}
+    # Where the reference's answers differ by less than the checks tell apart, one answer is right.
+    nearly = {"a": tensor([1.0, 2.0]), "b": tensor([1.0, 2.00001])}
+    assert _grade(same, nearly, ("a", "b"), _close) == {"the shape": (2, ""), "the values": (3, "")}
 
 
 def test_a_wrong_answer_computed_from_its_input_keeps_its_format_points():
