@@ -159,7 +159,9 @@ def get_composition_scores(model: HookedTransformer) -> dict[str, Float[Tensor, 
     - "Q": head 1.j's QK circuit `W_Q[1, j] @ W_K[1, j].T`,
     - "K": its transpose `(W_Q[1, j] @ W_K[1, j].T).T`,
     - "V": head 1.j's OV circuit `W_V[1, j] @ W_O[1, j]`.
-    Rows are layer 0's heads, columns layer 1's. Use the `model` given.
+    Rows are layer 0's heads, columns layer 1's. Use the `model` given. Loop over the pairs with
+    `get_comp_score`, or (once you have written it, below) compute each table at once with
+    `get_batched_comp_scores`.
     """
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -171,19 +171,18 @@ def get_composition_scores(model: HookedTransformer) -> dict[str, Float[Tensor, 
     - "Q": head 1.j's QK circuit `W_Q[1, j] @ W_K[1, j].T`,
     - "K": its transpose `(W_Q[1, j] @ W_K[1, j].T).T`,
     - "V": head 1.j's OV circuit `W_V[1, j] @ W_O[1, j]`.
-    Rows are layer 0's heads, columns layer 1's. Use the `model` given.
+    Rows are layer 0's heads, columns layer 1's. Use the `model` given. Loop over the pairs with
+    `get_comp_score`, or (once you have written it, below) compute each table at once with
+    `get_batched_comp_scores`.
     """
     ### BEGIN SOLUTION
-    W_QK = model.W_Q @ model.W_K.transpose(-1, -2)  # [n_layers, n_heads, d_model, d_model]
-    W_OV = model.W_V @ model.W_O
-    n_heads = model.cfg.n_heads
-    scores = {kind: t.zeros(n_heads, n_heads, device=model.cfg.device) for kind in "QKV"}
-    for i in range(n_heads):
-        for j in range(n_heads):
-            scores["Q"][i, j] = get_comp_score(W_OV[0, i], W_QK[1, j])
-            scores["K"][i, j] = get_comp_score(W_OV[0, i], W_QK[1, j].T)
-            scores["V"][i, j] = get_comp_score(W_OV[0, i], W_OV[1, j])
-    return scores
+    W_QK = FactoredMatrix(model.W_Q, model.W_K.transpose(-1, -2))  # [n_layers, n_heads, d_model, d_model]
+    W_OV = FactoredMatrix(model.W_V, model.W_O)
+    return {
+        "Q": get_batched_comp_scores(W_OV[0], W_QK[1]),
+        "K": get_batched_comp_scores(W_OV[0], W_QK[1].T),
+        "V": get_batched_comp_scores(W_OV[0], W_OV[1]),
+    }
     ### END SOLUTION
 
 
@@ -260,9 +259,18 @@ def get_batched_comp_scores(W_As: FactoredMatrix, W_Bs: FactoredMatrix) -> Tenso
     """
     ### BEGIN SOLUTION
     a_index, b_index = W_As.shape[:-2], W_Bs.shape[:-2]
-    W_As = FactoredMatrix(W_As.A.reshape(-1, 1, *W_As.A.shape[-2:]), W_As.B.reshape(-1, 1, *W_As.B.shape[-2:]))
-    W_Bs = FactoredMatrix(W_Bs.A.reshape(1, -1, *W_Bs.A.shape[-2:]), W_Bs.B.reshape(1, -1, *W_Bs.B.shape[-2:]))
-    scores = (W_As @ W_Bs).norm() / (W_As.norm() * W_Bs.norm())
+    W_As = FactoredMatrix(
+        W_As.A.reshape(-1, 1, *W_As.A.shape[-2:]), W_As.B.reshape(-1, 1, *W_As.B.shape[-2:])
+    )
+    W_Bs = FactoredMatrix(
+        W_Bs.A.reshape(1, -1, *W_Bs.A.shape[-2:]), W_Bs.B.reshape(1, -1, *W_Bs.B.shape[-2:])
+    )
+
+    def frobenius(M: FactoredMatrix) -> Tensor:
+        # ‖AB‖_F² = Σ (AᵀA) ∘ (BBᵀ): the same as M.norm(), without its SVDs or forming the product
+        return ((M.A.transpose(-1, -2) @ M.A) * (M.B @ M.B.transpose(-1, -2))).sum((-2, -1)).sqrt()
+
+    scores = frobenius(W_As @ W_Bs) / (frobenius(W_As) * frobenius(W_Bs))
     return scores.reshape(*a_index, *b_index)
     ### END SOLUTION
 
@@ -318,7 +326,10 @@ def ablation_induction_score(prev_head_index: int | None, ind_head_index: int) -
     model.run_with_hooks(
         rep_tokens,
         return_type=None,
-        fwd_hooks=[("blocks.0.attn.hook_v", ablation_hook), ("blocks.1.attn.hook_pattern", induction_pattern_hook)],
+        fwd_hooks=[
+            ("blocks.0.attn.hook_v", ablation_hook),
+            ("blocks.1.attn.hook_pattern", induction_pattern_hook),
+        ],
     )
     return scores[0].item()
     ### END SOLUTION
