@@ -51,8 +51,9 @@ FUNCTIONS = (
 
 
 def hint_form(function: str, case, got):
-    """A submission's answer in the form of the simulated mistakes' outputs (engine/hints.py): a number
-    as a 0-d array, the tables stacked (Q, K, V), a FactoredMatrix as a sample of its product's rows."""
+    """A submission's answer in the form of the simulated mistakes' outputs (engine/hints.py): a
+    number as a one-element array, the tables stacked (Q, K, V), a FactoredMatrix as a sample of its
+    product's rows, the batched scores flattened."""
     if function == cases.F_KCOMP:
         matrix = kit.factored(got)
         return None if matrix is None else matrix.rows(cases.HINT_ROWS)
@@ -64,8 +65,8 @@ def hint_form(function: str, case, got):
     if function == cases.F_BATCHED:  # flattened: (*A_idx, *B_idx) and [prod(A_idx), prod(B_idx)] alike
         values = kit.floats(got)
         return None if values is None else values.ravel()
-    value = kit.number(got)
-    return np.asarray(value) if value is not None else kit.floats(got)
+    value = kit.number(got)  # one-element arrays, as the release's table stores numbers
+    return np.asarray([value]) if value is not None else kit.floats(got)
 
 
 # mistakes.py where it is here; in a release (which never ships it), the public inputs' table

@@ -118,7 +118,7 @@ def kcomp_hint(answers) -> str | None:
 def _score(norm: Callable[[np.ndarray], float], order: bool = False):
     def simulate(W_A: np.ndarray, W_B: np.ndarray) -> np.ndarray:
         product = W_B @ W_A if order else W_A @ W_B
-        return np.asarray(norm(product) / (norm(W_A) * norm(W_B)))
+        return np.asarray([norm(product) / (norm(W_A) * norm(W_B))])
 
     return simulate
 
@@ -283,7 +283,7 @@ def _ablation(run: int, offset: Callable[[int], int] = lambda n: 1 - n, reduce=n
     def simulate(case: Case, want) -> np.ndarray:
         ind = int(want.args[1])
         pattern = want.args[2 + run].values.astype(np.float64)[ind]
-        return np.asarray(reduce(np.diagonal(pattern, offset(case.extra["seq_len"]))))
+        return np.asarray([reduce(np.diagonal(pattern, offset(case.extra["seq_len"])))])
 
     return simulate
 
