@@ -362,8 +362,8 @@ def compare_labels(expected: set[str], found: set[str]) -> str | None:
 
 
 def same_answer(a: Any, b: Any) -> bool:
-    """Whether two answers are the same, values and shapes: tensors by their values, lists and
-    tuples item by item, anything else by equality."""
+    """Whether two answers are the same, values and shapes: tensors by their values, lists, tuples
+    and dicts item by item, anything else by equality."""
     if a is b:  # the same answer object (an answer compared with itself): no product to form
         return True
     if isinstance(a, Factored) or isinstance(b, Factored):  # by what they mean: shape and product
@@ -382,6 +382,8 @@ def same_answer(a: Any, b: Any) -> bool:
         )
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same_answer(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):  # {"Q": tensor, ...}: item by item, as lists are
+        return a.keys() == b.keys() and all(same_answer(a[key], b[key]) for key in a)
     try:
         return bool(a == b)
     except Exception:  # a record without equality: never taken for evidence of a difference
