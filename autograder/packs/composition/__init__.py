@@ -5,7 +5,7 @@ attention-only TransformerLens model as the hooks pack (ARENA's "reverse-enginee
 circuits", composition).
 
 This file declares the pack; `cases.py` holds its inputs, `checks.py` its tests, `mistakes.py` the
-mistakes it names (never shipped in a release: engine/hints.py), `report.py` its demo.
+mistakes it names (never shipped in a release: engine/hints.py), `report.py` its HTML section and demo.
 """
 
 from __future__ import annotations
@@ -87,5 +87,7 @@ PACK = Pack(
     readable=(DEFAULT_MODEL_DIR,),
     hints=HINTS,
     error_hint=ERROR_HINT,
+    report=report.sections,
+    report_cases=report.CASES,
     demo=report.demo,
 )
