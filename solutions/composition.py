@@ -210,9 +210,9 @@ if MAIN:
 def generate_single_random_comp_score() -> float:
     """The composition score of two random matrices W_A and W_B, as a float: each is the product
     `W_left @ W_right.T` of two random [d_model, d_head] matrices (d_model and d_head of the notebook's
-    global `model`), initialised as TransformerLens initialises weights
-    (`nn.init.kaiming_uniform_(W, a=np.sqrt(5))`, or any zero-mean random draw: the score does not
-    depend on the scale). Random by design: it is judged by the distribution of its values."""
+    global `model`), initialised as TransformerLens initialises weights (Kaiming-uniform, with
+    a = √5), or by any zero-mean random draw: the score does not depend on the scale. Random by
+    design: it is judged by the distribution of its values."""
     ### BEGIN SOLUTION
     W_A_left = t.empty(model.cfg.d_model, model.cfg.d_head)
     W_B_left = t.empty(model.cfg.d_model, model.cfg.d_head)
