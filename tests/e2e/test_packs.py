@@ -23,11 +23,18 @@ CONSTANT = [
 ]
 
 
+_GRADED: dict = {}  # (pack, file) -> result: a wrong variant's two tests read one grading of it
+
+
 def _grade(graders, name, path):
-    grader = graders(name)
-    if path.suffix == ".py":
-        return grader.grade(from_source(path.stem, variant(grader.pack, path), f"{path.stem}.py"))
-    return grader.grade(load(path))
+    if (name, path) not in _GRADED:
+        grader = graders(name)
+        if path.suffix == ".py":
+            source = variant(grader.pack, path)
+            _GRADED[name, path] = grader.grade(from_source(path.stem, source, f"{path.stem}.py"))
+        else:
+            _GRADED[name, path] = grader.grade(load(path))
+    return _GRADED[name, path]
 
 
 @pytest.mark.parametrize("name", PACKS)
