@@ -78,7 +78,7 @@ PACK = Pack(
     readable=(DEFAULT_MODEL_DIR,),
     hints=HINTS,
     error_hint=ERROR_HINT,
-    report=None,
-    report_cases=(),
+    report=report.sections,
+    report_cases=report.CASES,
     demo=report.demo,
 )
