@@ -252,7 +252,7 @@ def _secret_draw(rng: np.random.Generator):
     ]
     qk_input = [(m, int(rng.integers(4, 9)), next(seeds)) for m in ("default", "small", "narrow")]
     qk = [
-        ("default", head("default"), int(rng.integers(7, 13))),
+        ("default", head("default"), int(rng.integers(9, 14))),
         ("default", head("default"), int(rng.integers(5, 9))),
         ("small", head("small"), int(rng.integers(5, 9))),
         ("narrow", head("narrow"), int(rng.integers(9, 15))),
@@ -269,6 +269,8 @@ def _build(models, ov, top1, effective, mask, pos, qk_input, qk, scores, seed, s
 
     def case(function, key, args, about, group, extra, globals_model="default", driver=None):
         model = extra.get("model", "default")
+        while any(c.id == f"{function}/{key}" for c in cases):  # two draws alike: both kept, apart
+            key += "-again"
         extra = extra | {"facts": facts(models[model]), "permutation": models["default"].get("permutation")}
         cases.append(
             Case(
