@@ -45,7 +45,7 @@ def test_a_factored_matrix_travels_as_its_factors_and_means_its_product():
     assert isinstance(got, wire.Factored)
     assert got.shape == (50, 50) and got.A.shape == (50, 4) and got.B.shape == (4, 50)
     assert np.allclose(got.AB, (W_E @ W_V @ W_O @ W_U).double().numpy(), rtol=1e-5, atol=1e-4)
-    assert np.allclose(got.rows([3, 7]), got.AB[[3, 7]])
+    assert np.allclose(got.rows([3, 7]), got.AB[[3, 7]], rtol=1e-5, atol=1e-5)
     assert np.allclose(got.T.AB, got.AB.T) and got.T.shape == (50, 50)
 
 
@@ -130,3 +130,11 @@ def test_numpy_scalars_travel_as_the_numbers_they_hold(value):
 
 def test_numpy_integer_and_bool_scalars_travel_as_numbers():
     assert _round_trip(np.int64(7))[1] == 7 and _round_trip(np.bool_(True))[1] is True
+
+
+def test_rows_and_probes_are_the_products_own():
+    rng = np.random.default_rng(3)
+    matrix = wire.Factored(rng.standard_normal((2, 9, 3)), rng.standard_normal((3, 7)))
+    vector = rng.standard_normal(7)
+    assert np.allclose(matrix.rows([1, 4]), matrix.AB[:, [1, 4]])
+    assert np.allclose(matrix.probe(vector), matrix.AB @ vector)
