@@ -123,6 +123,15 @@ def test_constant_answers_earn_nothing(graders, name, path):
     assert result.score == 0, {t.name: t.score for t in result.tests if t.score}
 
 
+@pytest.mark.parametrize("name", [name for name in PACKS if packs.get(name).report])
+def test_report_sections_show_the_reference(graders, name):
+    grader = graders(name)
+    result = grader.grade(load(grader.pack.solution))
+    sections = grader.pack.report(result, grader)
+    assert sections and all(heading and "<div" in body for heading, body in sections)
+    assert "No heatmap" not in "".join(body for _, body in sections)
+
+
 @pytest.mark.parametrize("name", PACKS)
 def test_corpus_is_large_and_varied(name):
     wrong = [p for n, p in WRONG if n == name]
