@@ -90,6 +90,11 @@ class Fixtures:
         `encoder.tensor(value, "tensor")`); None to let the engine describe it."""
         return None
 
+    def rebuild(self, document: dict, to_torch: Callable[[Any], Any]) -> Any | None:
+        """The inverse of `encode`, for a stand-in's recorded result: a document this class encoded,
+        as a fresh value (its parts through `to_torch`); None for a document it does not know."""
+        return None
+
     def describe(self, spec: dict) -> Any:
         """What reports may show of an argument (the tokens behind a cache, say); None for nothing."""
         return None

@@ -304,6 +304,8 @@ def _for_report(raw, cases: tuple[str, ...]) -> dict:
 def _size(value) -> int:
     if isinstance(value, (list, tuple)):
         return sum(_size(v) for v in value)
+    if isinstance(getattr(value, "nbytes", None), int):  # a wire.Factored: its two factors
+        return int(value.nbytes)
     values = getattr(value, "values", None)
     if values is not None and hasattr(values, "nbytes"):
         return int(values.nbytes)

@@ -306,6 +306,13 @@ CONSTANT = (
 
 
 def _same_shape(a, b) -> bool:
+    if isinstance(a, dict) or isinstance(b, dict):  # the same keys, each of the same shape
+        return (
+            isinstance(a, dict)
+            and isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(_same_shape(a[key], b[key]) for key in a)
+        )
     return getattr(a, "shape", None) == getattr(b, "shape", None)
 
 

@@ -9,6 +9,9 @@ what every pack needs for that:
 - secrecy: `say` (all of a message on a public input; on one drawn from a secret, the summary now
   and the details after the due date);
 - tensors: `floats`, `close`, `shape_problem`, `allclose_problem` ("3 of 12 scores differ ...");
+- numbers: `number` (a float however it came: `.item()`, a numpy float, a 0-d tensor), `number_problem`;
+- factored matrices: `factored` (a `wire.Factored`, or a plain matrix taken as its product),
+  `factored_problem` (compared by product, shape and transpose, never by factoring);
 - head lists: `heads` ("layer.head" labels, validated), `order`, `show_labels`, `compare_labels`;
 - evidence: `same_answer` and `varies_like`, which the judge uses to pay a `format_only` test only
   for answers that change with their input as the reference's do.
@@ -28,11 +31,12 @@ import numpy as np
 
 from autograder.engine.contract import Answer
 from autograder.engine.pack import Case, Failure, Test, every
-from autograder.engine.wire import Tensor, is_record
+from autograder.engine.wire import Factored, Tensor, is_record
 
 __all__ = [
     "Answer",
     "Case",
+    "Factored",
     "Failure",
     "Test",
     "allclose_problem",
@@ -42,10 +46,14 @@ __all__ = [
     "expected_got",
     "extra_is",
     "extra_is_not",
+    "factored",
+    "factored_problem",
     "floats",
     "fmt",
     "group",
     "heads",
+    "number",
+    "number_problem",
     "order",
     "same_answer",
     "varies_like",
@@ -80,6 +88,8 @@ def what(value: Any) -> str:
     """What came back, in words: "a tensor of shape [2, 3] and dtype float32", "a list of 4 items"."""
     if isinstance(value, Tensor):
         return f"a {value.kind} of shape {list(value.shape)} and dtype {value.dtype}"
+    if isinstance(value, Factored):
+        return f"a FactoredMatrix of shape {list(value.shape)}"
     if value is None:
         return "None"
     if isinstance(value, (list, tuple)):
@@ -165,6 +175,161 @@ def allclose_problem(
     return Failure(f"the {noun} differ from the reference's", measured + details)
 
 
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def number(got: Any) -> float | None:
+    """A returned number as a float, however it was returned: a python float or int, `.item()`, a
+    numpy float (the worker sends it as the number it holds), or a tensor of one element (0-d, or
+    [1]); None for anything else (a bool, a string, a tensor of more elements)."""
+    if isinstance(got, bool):
+        return None
+    if isinstance(got, (int, float)):
+        return float(got)
+    if isinstance(got, Tensor) and got.values.size == 1 and got.values.dtype.kind in "iuf":
+        return float(got.values.reshape(()))
+    return None
+
+
+def number_problem(
+    case: Case,
+    got: Any,
+    expected: float,
+    tolerance: dict,
+    noun: str,
+    why: Callable[[float], str] | None = None,
+) -> str | Failure | None:
+    """None when `got` is a number close to `expected` (`atol`, `rtol` as numpy's); else what is
+    wrong: not a number, NaN, or "the top-1 accuracy is 0.42, expected 0.55" (on a secret input, the
+    expected value after the due date). `why(value)` may name the mistake the value points to ("" if
+    none)."""
+    value = number(got)
+    if value is None:
+        return f"returned {what(got)}, expected the {noun} as a number (a float, or a tensor's .item())"
+    if np.isnan(value):
+        return f"the {noun} is NaN"
+    if abs(value - expected) <= tolerance.get("atol", 1e-8) + tolerance.get("rtol", 1e-5) * abs(expected):
+        return None
+    named = why(value) if why is not None else ""
+    return say(
+        case,
+        f"the {noun} is {value:.6g}{named}" + ("; not the reference's" if case.secret else ""),
+        f"; expected {expected:.6g}",
+    )
+
+
+# --- factored matrices ---------------------------------------------------------------------------
+
+ROWS_SAMPLED = 64  # rows of a product compared entry by entry; the whole product is compared by norm
+
+
+class _Product(Factored):
+    """A plain matrix taken as a factored one (A its values, B the identity), computed as itself."""
+
+    __slots__ = ()
+
+    @property
+    def AB(self):  # noqa: N802
+        return self.A.astype(np.float64)
+
+    def rows(self, index):
+        return self.A[..., index, :].astype(np.float64)
+
+    def probe(self, vector):
+        return np.einsum("...ij,j->...i", self.A.astype(np.float64), vector)
+
+    @property
+    def T(self) -> Factored:  # noqa: N802
+        return _Product(self.A.swapaxes(-1, -2), self.B, self.dtype, self.device)
+
+
+def factored(got: Any) -> Factored | None:
+    """A returned matrix as a `Factored`: a FactoredMatrix as it came, or a plain float tensor of at
+    least 2 dimensions taken as its own product (a student who returned `.AB` returned the same
+    matrix); None for anything else."""
+    if isinstance(got, Factored):
+        return got
+    values = floats(got)
+    if values is not None and values.ndim >= 2:
+        eye = np.broadcast_to(np.eye(values.shape[-1], dtype=np.float32), (values.shape[-1],) * 2)
+        return _Product(values, eye, got.dtype, got.device)
+    return None
+
+
+def _gap(x: Factored, y: Factored) -> tuple[float, float]:
+    """‖x − y‖_F and ‖y‖_F of two products of the same shape, from the factors: (A₁B₁ − A₂B₂) =
+    [A₁, −A₂] [B₁; B₂], whose squared norm is Σ (LᵀL) ∘ (RRᵀ). Cheap for thin factors; the product is
+    formed only where the factors are not thinner than it."""
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    batch = shape[:-2]
+    xa, xb = (np.broadcast_to(f.astype(np.float64), (*batch, *f.shape[-2:])) for f in (x.A, x.B))
+    ya, yb = (np.broadcast_to(f.astype(np.float64), (*batch, *f.shape[-2:])) for f in (y.A, y.B))
+    if x.mdim + y.mdim >= min(shape[-2], shape[-1]):
+        reference = y.AB
+        difference = x.AB - reference
+        return float(np.linalg.norm(difference.ravel())), float(np.linalg.norm(reference.ravel()))
+    left = np.concatenate([xa, -ya], axis=-1)
+    right = np.concatenate([xb, yb], axis=-2)
+
+    def gram(a: np.ndarray, b: np.ndarray) -> float:  # Σ (aᵀa) ∘ (b bᵀ); einsum: no BLAS threads to wake
+        return float((np.einsum("...mi,...mj->...ij", a, a) * np.einsum("...in,...jn->...ij", b, b)).sum())
+
+    squared, reference = gram(left, right), gram(ya, yb)
+    return float(np.sqrt(max(squared, 0.0))), float(np.sqrt(max(reference, 0.0)))
+
+
+def _sample(rows: int, count: int = ROWS_SAMPLED) -> list[int]:
+    """Rows spread over the whole matrix, the first and last included (the same rows every time)."""
+    return sorted({int(i) for i in np.linspace(0, rows - 1, min(rows, count))})
+
+
+def _same_product(got: Factored, want: Factored, tolerance: dict) -> bool:
+    if got.shape != want.shape:
+        return False
+    rows = _sample(want.ldim)
+    if not np.allclose(got.rows(rows), want.rows(rows), **tolerance):
+        return False
+    gap, size = _gap(got, want)
+    # The whole product, by its norm: as tight as the entries' tolerance over all of them.
+    return gap <= tolerance.get("rtol", 1e-5) * size + tolerance.get("atol", 1e-8) * np.sqrt(
+        np.prod(want.shape)
+    )
+
+
+def factored_problem(
+    case: Case, got: Any, want: Factored, tolerance: dict, noun: str = "matrix", products: bool = True
+) -> str | Failure | None:
+    """None when `got` means the same matrix as `want`: the same shape and product (entries within
+    `tolerance` on a sample of rows, and the whole product within it by norm), however it is factored.
+    Else what is wrong, naming a transposed answer ("the transpose of the expected matrix"). With
+    `products`, a plain tensor holding the product counts as the matrix itself."""
+    matrix = factored(got) if products else (got if isinstance(got, Factored) else None)
+    if matrix is None:
+        return f"returned {what(got)}, expected the {noun} as a FactoredMatrix of shape {list(want.shape)}"
+    if _same_product(matrix, want, tolerance):
+        return None
+    transposed = matrix.T
+    if transposed.shape == want.shape and _same_product(transposed, want, tolerance):
+        shapes = (
+            f": shape {list(matrix.shape)}, expected {list(want.shape)}"
+            if transposed.shape != matrix.shape
+            else ""
+        )
+        return f"the {noun} is the transpose of the expected one (rows and columns swapped{shapes})"
+    if matrix.shape != want.shape:
+        return f"the {noun} has shape {list(matrix.shape)}, expected {list(want.shape)}"
+    if not np.isfinite(matrix.rows(_sample(matrix.ldim))).all():
+        return f"the {noun} holds NaN or infinite entries"
+    gap, size = _gap(matrix, want)
+    measured = f"the {noun} differs from the reference's (relative gap {gap / max(size, 1e-30):.3g} by norm)"
+    rows = _sample(want.ldim, 2)
+    begins, expected = fmt(matrix.rows(rows)[..., :4], 3, 4), fmt(want.rows(rows)[..., :4], 3, 4)
+    details = f"; its first rows begin {begins}, expected {expected}"
+    if not case.secret:
+        return measured + details
+    return Failure(f"the {noun} differs from the reference's", measured + details)
+
+
 # --- head lists --------------------------------------------------------------------------------
 
 LABEL = re.compile(r"(\d{1,4})\.(\d{1,4})")
@@ -219,8 +384,17 @@ def compare_labels(expected: set[str], found: set[str]) -> str | None:
 
 
 def same_answer(a: Any, b: Any) -> bool:
-    """Whether two answers are the same, values and shapes: tensors by their values, lists and
-    tuples item by item, anything else by equality."""
+    """Whether two answers are the same, values and shapes: tensors by their values, lists, tuples
+    and dicts item by item, anything else by equality."""
+    if a is b:  # the same answer object (an answer compared with itself): no product to form
+        return True
+    if isinstance(a, Factored) or isinstance(b, Factored):  # by what they mean: shape and product
+        if not (isinstance(a, Factored) and isinstance(b, Factored) and a.shape == b.shape):
+            return False
+        # The products times two fixed random vectors: equal products give equal probes, and two
+        # different products almost surely do not; the products themselves are never formed.
+        probes = np.random.default_rng(0).standard_normal((2, a.rdim))
+        return all(np.allclose(a.probe(v), b.probe(v), rtol=1e-9, atol=0, equal_nan=True) for v in probes)
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return (
             isinstance(a, Tensor)
@@ -230,6 +404,8 @@ def same_answer(a: Any, b: Any) -> bool:
         )
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same_answer(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):  # {"Q": tensor, ...}: item by item, as lists are
+        return a.keys() == b.keys() and all(same_answer(a[key], b[key]) for key in a)
     try:
         return bool(a == b)
     except Exception:  # a record without equality: never taken for evidence of a difference

@@ -143,6 +143,77 @@ class Opaque:
         return f"{self.cls} object ({self.text[:60]})"
 
 
+class Factored:
+    """A `FactoredMatrix` as the judge sees it: its factors `A` [..., m, k] and `B` [..., k, n] (numpy),
+    and the dtype and device they had. It stands for the product `A @ B`, which is what it means:
+    checks compare products (`AB`, `rows`), shapes and transposes, never the factors themselves, as
+    the same matrix has many factorings (`FactoredMatrix(W_E @ W_V, W_O @ W_U)` or the reference's
+    `W_E @ FactoredMatrix(W_V, W_O) @ W_U`). The product is computed here, on the judging side, only
+    when asked for: a vocabulary-sized one never travels."""
+
+    __slots__ = ("A", "B", "dtype", "device")
+
+    def __init__(self, A, B, dtype: str = "float32", device: str | None = None):
+        self.A, self.B, self.dtype, self.device = A, B, dtype, device
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The product's shape: the factors' leading dimensions broadcast, then [m, n]."""
+        import numpy as np
+
+        batch = np.broadcast_shapes(self.A.shape[:-2], self.B.shape[:-2])
+        return (*batch, int(self.A.shape[-2]), int(self.B.shape[-1]))
+
+    @property
+    def ldim(self) -> int:
+        return int(self.A.shape[-2])
+
+    @property
+    def rdim(self) -> int:
+        return int(self.B.shape[-1])
+
+    @property
+    def mdim(self) -> int:
+        return int(self.A.shape[-1])
+
+    @property
+    def AB(self):  # noqa: N802 (TransformerLens's name)
+        """The product, as float64 (computed on each call: keep it if you need it twice). It is
+        multiplied in the factors' own precision, as the worker would have (float32 is ten times
+        faster here, and as exact as the answer it judges)."""
+        import numpy as np
+
+        return np.matmul(self.A, self.B).astype(np.float64)
+
+    def rows(self, index):
+        """Only the product's rows `index` (a list of row numbers): `AB[..., index, :]`, cheaply."""
+        import numpy as np
+
+        # einsum, not matmul: for a few rows, BLAS's threads cost more than the product (10x, measured);
+        # in the factors' own precision, as AB.
+        return np.einsum("...ik,...kj->...ij", self.A[..., index, :], self.B).astype(np.float64)
+
+    def probe(self, vector):
+        """The product times `vector` ([n]), without forming the product: `A @ (B @ vector)`."""
+        import numpy as np
+
+        inner = np.einsum("...kj,j->...k", self.B.astype(np.float64), vector)
+        return np.einsum("...ik,...k->...i", self.A.astype(np.float64), inner)
+
+    @property
+    def T(self) -> Factored:  # noqa: N802 (numpy's and TransformerLens's name)
+        """The transpose, as factors: (A B)ᵀ = Bᵀ Aᵀ."""
+        return Factored(self.B.swapaxes(-1, -2), self.A.swapaxes(-1, -2), self.dtype, self.device)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.A.nbytes + self.B.nbytes)
+
+    def __repr__(self) -> str:
+        factors = f"{list(self.A.shape)} @ {list(self.B.shape)}"
+        return f"FactoredMatrix of shape {list(self.shape)} (factors {factors})"
+
+
 def is_record(value: Any, cls: str) -> bool:
     return isinstance(value, Record) and value.cls == cls
 
@@ -186,16 +257,38 @@ class _Decoder:
                 clean(str(document.get("class", "?"))[:200]),
                 {clean(str(k)[:100]): self(v, depth + 1) for k, v in list(fields.items())[:100]},
             )
+        if kind == "factored":
+            return self.factored(document, depth)
         if kind == "object":
             return Opaque(
                 clean(str(document.get("class", "?"))[:200]), clean(str(document.get("repr", ""))[:500])
             )
         raise WireError(f"unknown value type {clean(kind[:40])!r}")
 
+    def factored(self, document: dict, depth: int) -> Factored:
+        """Two float tensors whose shapes multiply: [..., m, k] @ [..., k, n], leading dims broadcast."""
+        A, B = (self(document.get(name), depth + 1) for name in ("A", "B"))
+        if not (isinstance(A, Tensor) and isinstance(B, Tensor)):
+            raise WireError("malformed factored matrix: its factors are not tensors")
+        if not all(x.values.ndim >= 2 and x.values.dtype.kind == "f" for x in (A, B)):
+            raise WireError("malformed factored matrix: its factors are not float matrices")
+        if A.shape[-1] != B.shape[-2]:
+            raise WireError(
+                f"malformed factored matrix: factors of shapes {list(A.shape)} and {list(B.shape)}"
+            )
+        import numpy as np
+
+        try:
+            np.broadcast_shapes(A.shape[:-2], B.shape[:-2])
+        except ValueError:
+            raise WireError("malformed factored matrix: its factors' leading dimensions differ") from None
+        return Factored(A.values, B.values, A.dtype, A.device)
+
 
 def decode(document: Any, arrays: dict) -> Any:
     """A value as the worker encoded it (see `worker.Encoder`) -> plain Python values for the judge:
-    JSON scalars, lists, tuples, dicts, `Tensor`, `Record` or `Opaque`. Anything else is malformed."""
+    JSON scalars, lists, tuples, dicts, `Tensor`, `Factored`, `Record` or `Opaque`. Anything else is
+    malformed."""
     return _Decoder(arrays)(document)
 
 
@@ -286,6 +379,10 @@ def encode_decoded(value: Any, arrays: dict) -> Any:
         ref = arrays.add(value.values) if isinstance(arrays, Arrays) else f"t{len(arrays)}"
         arrays[ref] = value.values
         return {"type": value.kind, "ref": ref, "dtype": value.dtype, "device": value.device}
+    if isinstance(value, Factored):
+        factors = [Tensor(x, value.dtype, value.device) for x in (value.A, value.B)]
+        A, B = (encode_decoded(x, arrays) for x in factors)
+        return {"type": "factored", "A": A, "B": B}
     if isinstance(value, Record):
         return {
             "type": "record",

@@ -61,6 +61,9 @@ class Encoder:
             return value[:MAX_TEXT]
         if type(value) in (int, float):
             return value if type(value) is float or abs(value) < 1 << 63 else float(value)
+        if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+            # A numpy scalar (`np.mean(...)`, `array.max()`) is the number it holds, as `.item()` is.
+            return self(value.item(), depth)
         if depth > 16:
             return opaque(value, "nested too deeply")
         if isinstance(value, t.Tensor):
@@ -595,7 +598,7 @@ class StandIn:
                 pass
         if index is not None:
             self.used[index] = True
-            return to_torch(self.replay[index]["result"], self.tensors)
+            return to_torch(self.replay[index]["result"], self.tensors, self.fixtures)
         raise RuntimeError(
             f"{self.name} was called with {_show(key)}: the reference made no such call on this input, "
             f"and your file has no {self.name} of its own to answer it"
@@ -615,11 +618,16 @@ def _show(arguments: dict) -> str:
     return ", ".join(f"{k}={one(v)}" for k, v in arguments.items())
 
 
-def to_torch(document: Any, tensors: dict[str, t.Tensor]) -> Any:
-    """A recorded result (encoded) back into fresh torch values for the function under test."""
+def to_torch(document: Any, tensors: dict[str, t.Tensor], fixtures: Fixtures | None = None) -> Any:
+    """A recorded result (encoded) back into fresh torch values for the function under test; a kind
+    the pack's fixtures encoded (a FactoredMatrix) is rebuilt by them."""
     if isinstance(document, dict) and document.get("type") in ("tensor", "ndarray"):
         return tensors[document["ref"]].clone()
     if isinstance(document, dict) and document.get("type") in ("list", "tuple"):
-        items = [to_torch(item, tensors) for item in document["items"]]
+        items = [to_torch(item, tensors, fixtures) for item in document["items"]]
         return items if document["type"] == "list" else tuple(items)
+    if isinstance(document, dict) and fixtures is not None:
+        rebuilt = fixtures.rebuild(document, lambda item: to_torch(item, tensors, fixtures))
+        if rebuilt is not None:
+            return rebuilt
     return document

@@ -6,7 +6,7 @@ and secret; its declaration is consistent."""
 from __future__ import annotations
 
 import pytest
-from corpus import files, header, variant
+from corpus import SUBMISSIONS, files, header, variant
 
 from autograder.engine import pack as packs
 from autograder.engine.submission import from_source, load
@@ -14,13 +14,27 @@ from autograder.engine.submission import from_source, load
 PACKS = sorted(packs.packs())
 WRONG = [(name, path) for name in PACKS for path in files(name, "wrong")]
 CORRECT = [(name, path) for name in PACKS for path in files(name, "correct")]
+# hardening/<pack>_constant_answers.py: every function answers with something of the right form built
+# from its inputs' shapes alone
+CONSTANT = [
+    (name, SUBMISSIONS / "hardening" / f"{name}_constant_answers.py")
+    for name in PACKS
+    if (SUBMISSIONS / "hardening" / f"{name}_constant_answers.py").exists()
+]
+
+
+_GRADED: dict = {}  # (pack, file) -> result: a wrong variant's two tests read one grading of it
 
 
 def _grade(graders, name, path):
-    grader = graders(name)
-    if path.suffix == ".py":
-        return grader.grade(from_source(path.stem, variant(grader.pack, path), f"{path.stem}.py"))
-    return grader.grade(load(path))
+    if (name, path) not in _GRADED:
+        grader = graders(name)
+        if path.suffix == ".py":
+            source = variant(grader.pack, path)
+            _GRADED[name, path] = grader.grade(from_source(path.stem, source, f"{path.stem}.py"))
+        else:
+            _GRADED[name, path] = grader.grade(load(path))
+    return _GRADED[name, path]
 
 
 @pytest.mark.parametrize("name", PACKS)
@@ -99,6 +113,23 @@ def test_feedback_names_the_mistake(graders, name, path):
     failing = [t.output for t in result.tests if not t.passed]
     assert expected in "\n".join(failing)
     assert all(len(output.splitlines()) <= 12 for output in failing)  # fits on a screen
+
+
+@pytest.mark.parametrize("name, path", CONSTANT, ids=lambda v: getattr(v, "name", v))
+def test_constant_answers_earn_nothing(graders, name, path):
+    grader = graders(name)
+    source = grader.pack.exercise.read_text() + "\n\n# --- constant answers ---\n" + path.read_text()
+    result = grader.grade(from_source(path.stem, source, f"{path.stem}.py"))
+    assert result.score == 0, {t.name: t.score for t in result.tests if t.score}
+
+
+@pytest.mark.parametrize("name", [name for name in PACKS if packs.get(name).report])
+def test_report_sections_show_the_reference(graders, name):
+    grader = graders(name)
+    result = grader.grade(load(grader.pack.solution))
+    sections = grader.pack.report(result, grader)
+    assert sections and all(heading and "<div" in body for heading, body in sections)
+    assert "No heatmap" not in "".join(body for _, body in sections)
 
 
 @pytest.mark.parametrize("name", PACKS)

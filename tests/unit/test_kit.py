@@ -14,7 +14,7 @@ from autograder.engine.judge import CONSTANT, NO_EVIDENCE, judge
 from autograder.engine.pack import Case, Failure, Function, Inputs, Pack, Param, Test
 from autograder.engine.reference import Reference
 from autograder.engine.runner import RawResults
-from autograder.engine.wire import Record, Tensor
+from autograder.engine.wire import Factored, Record, Tensor
 
 
 def tensor(values, dtype: str = "float32") -> Tensor:
@@ -279,3 +279,94 @@ def test_a_pack_adds_argument_kinds_and_drivers_in_its_own_module():
     assert "sorted_list" not in Fixtures({}, {}).kinds  # another pack's fixtures are untouched
     with pytest.raises(ValueError, match="unknown argument kind 'nothing'"):
         fixtures.build({"kind": "nothing"})
+
+
+# --- numbers and factored matrices ------------------------------------------------------------
+
+
+def factored(A, B) -> Factored:
+    return Factored(np.asarray(A, np.float32), np.asarray(B, np.float32))
+
+
+def test_number_takes_a_float_however_it_came():
+    assert kit.number(0.5) == 0.5 and kit.number(2) == 2.0
+    assert kit.number(tensor(0.5)) == 0.5  # a 0-d tensor
+    assert kit.number(tensor([0.5])) == 0.5  # a tensor of one element
+    assert kit.number(True) is None and kit.number("0.5") is None and kit.number(tensor([0.5, 1.0])) is None
+
+
+def test_number_problem_names_the_value_and_keeps_the_expected_one_secret():
+    assert kit.number_problem(case(), tensor(0.5), 0.5, {"atol": 1e-6}, "top-1 accuracy") is None
+    public = kit.number_problem(case(), 0.25, 0.5, {"atol": 1e-6}, "top-1 accuracy")
+    assert public == "the top-1 accuracy is 0.25; expected 0.5"
+    secret = kit.number_problem(case(secret=True), 0.25, 0.5, {"atol": 1e-6}, "top-1 accuracy")
+    assert isinstance(secret, Failure) and "0.5" not in secret.summary and "expected 0.5" in secret.details
+    named = kit.number_problem(
+        case(), 0.25, 0.5, {"atol": 1e-6}, "accuracy", lambda v: " (argmax over dim 0?)"
+    )
+    assert "dim 0" in named
+    assert "expected the accuracy as a number" in kit.number_problem(case(), [0.5], 0.5, {}, "accuracy")
+    assert kit.number_problem(case(), float("nan"), 0.5, {}, "accuracy") == "the accuracy is NaN"
+
+
+def _factors(m=40, n=30, k=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((m, k)), rng.standard_normal((k, n))
+
+
+TOLERANCE = {"rtol": 1e-4, "atol": 1e-5}
+
+
+def test_factored_matrices_are_judged_by_product_not_by_factoring():
+    A, B = _factors()
+    want = factored(A, B)
+    mix = np.random.default_rng(1).standard_normal((3, 3))
+    other_factoring = factored(A @ mix, np.linalg.inv(mix) @ B)
+    wider = factored(np.concatenate([A, np.zeros((40, 5))], 1), np.concatenate([B, np.ones((5, 30))], 0))
+    assert kit.factored_problem(case(), other_factoring, want, TOLERANCE) is None
+    assert kit.factored_problem(case(), wider, want, TOLERANCE) is None
+    assert kit.factored_problem(case(), tensor(A @ B), want, TOLERANCE) is None  # the product itself
+    assert "expected the matrix as a FactoredMatrix" in kit.factored_problem(
+        case(), tensor(A @ B), want, TOLERANCE, products=False
+    )
+    assert kit.same_answer(want, factored(A, B)) and not kit.same_answer(want, factored(-A, B))
+
+
+def test_factored_problem_names_a_transposed_answer():
+    A, B = _factors()
+    want = factored(A, B)
+    message = kit.factored_problem(case(), factored(B.T, A.T), want, TOLERANCE, "full OV circuit")
+    assert "transpose" in message and "shape [30, 40], expected [40, 30]" in message
+    square = factored(*_factors(30, 30))
+    assert "transpose" in kit.factored_problem(case(), square.T, square, TOLERANCE)
+
+
+def test_factored_problem_says_what_differs_and_keeps_figures_secret():
+    A, B = _factors()
+    want = factored(A, B)
+    wrong = factored(A, 1.01 * B)
+    public = kit.factored_problem(case(), wrong, want, TOLERANCE, "circuit")
+    assert "differs from the reference's" in public and "relative gap" in public
+    secret = kit.factored_problem(case(secret=True), wrong, want, TOLERANCE, "circuit")
+    assert isinstance(secret, Failure) and "gap" not in secret.summary and "gap" in secret.details
+    assert "shape [40, 29]" in kit.factored_problem(case(), factored(A, B[:, :29]), want, TOLERANCE)
+    assert "FactoredMatrix" in kit.factored_problem(case(), 3.0, want, TOLERANCE)
+    nan = factored(A, np.full_like(B, np.nan))
+    assert "NaN" in kit.factored_problem(case(), nan, want, TOLERANCE)
+
+
+def test_a_change_of_one_row_outside_the_sampled_rows_is_caught_by_the_norm():
+    A, B = _factors(m=1000, n=30)
+    product = A @ B
+    unsampled = next(i for i in range(1000) if i not in kit._sample(1000))
+    product[unsampled] += 1.0
+    assert kit.factored_problem(case(), tensor(product), factored(A, B), TOLERANCE) is not None
+
+
+def test_batched_factored_matrices_compare_by_product():
+    rng = np.random.default_rng(2)
+    A, B = rng.standard_normal((4, 10, 2)), rng.standard_normal((2, 10))
+    want = factored(A, B)
+    assert want.shape == (4, 10, 10)
+    assert kit.factored_problem(case(), factored(A, np.broadcast_to(B, (4, 2, 10))), want, TOLERANCE) is None
+    assert kit.factored_problem(case(), factored(-A, B), want, TOLERANCE) is not None

@@ -1,0 +1,7 @@
+# wrong: get_batched_comp_scores: W_Bs's indices first
+# names: transposed
+
+def get_batched_comp_scores(W_As, W_Bs):
+    W_As = FactoredMatrix(W_As.A.reshape(1, -1, *W_As.A.shape[-2:]), W_As.B.reshape(1, -1, *W_As.B.shape[-2:]))
+    W_Bs = FactoredMatrix(W_Bs.A.reshape(-1, 1, *W_Bs.A.shape[-2:]), W_Bs.B.reshape(-1, 1, *W_Bs.B.shape[-2:]))
+    return (W_As @ W_Bs).norm() / (W_As.norm() * W_Bs.norm())
