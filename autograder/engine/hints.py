@@ -147,8 +147,10 @@ def _package_name(pack) -> str:
 def _plain(output) -> dict:
     if isinstance(output, (set, frozenset)):
         return {"labels": sorted(map(str, output))}
-    values = np.ascontiguousarray(np.asarray(output, dtype=np.float32))
-    return {"shape": list(values.shape), "float32": base64.b64encode(values.tobytes()).decode()}
+    values = np.asarray(output, dtype=np.float32)
+    # The shape before ascontiguousarray, which makes a number (0-d) a 1-d array of one element.
+    data = np.ascontiguousarray(values).tobytes()
+    return {"shape": list(values.shape), "float32": base64.b64encode(data).decode()}
 
 
 def _value(plain: dict):

@@ -240,7 +240,8 @@ class _Product(Factored):
 
     @property
     def T(self) -> Factored:  # noqa: N802
-        return _Product(self.A.swapaxes(-1, -2), self.B, self.dtype, self.device)
+        transposed = self.A.swapaxes(-1, -2)
+        return _Product(transposed, np.eye(transposed.shape[-1], dtype=np.float32), self.dtype, self.device)
 
 
 def factored(got: Any) -> Factored | None:

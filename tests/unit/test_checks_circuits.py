@@ -124,3 +124,13 @@ def test_decompose_q_hints_use_the_secret_draws_relabelled_heads():
     want = Answer(tensor(x @ w["W_Q"][1, 3]), (tensor(x),))
     assert mistakes.HINTS[cases.F_Q]([(c, tensor(x @ w["W_K"][1, 3]), want)]).startswith("it uses W_K")
     assert "layer 0's W_Q" in mistakes.HINTS[cases.F_Q]([(c, tensor(x @ w["W_Q"][0, 3]), want)])
+
+
+def test_a_numbers_simulated_mistake_keeps_its_shape_in_a_releases_table():
+    """A release matches answers against the table: a number (0-d) must come back 0-d, or no hint
+    on a number ever matches there."""
+    from autograder.engine import hints
+
+    for output in (np.array(0.25), np.array([0.25]), np.ones((2, 3))):
+        back = hints._value(hints._plain(output))
+        assert back.shape == np.shape(output) and np.allclose(back, output)

@@ -339,6 +339,8 @@ def test_factored_problem_names_a_transposed_answer():
     assert "transpose" in message and "shape [30, 40], expected [40, 30]" in message
     square = factored(*_factors(30, 30))
     assert "transpose" in kit.factored_problem(case(), square.T, square, TOLERANCE)
+    plain = kit.factored_problem(case(), tensor((A @ B).T), want, TOLERANCE)  # the product, transposed
+    assert "transpose" in plain and "shape [30, 40], expected [40, 30]" in plain
 
 
 def test_factored_problem_says_what_differs_and_keeps_figures_secret():
