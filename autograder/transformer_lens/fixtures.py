@@ -24,6 +24,7 @@ from transformer_lens.hook_points import HookPoint
 from transformers import PreTrainedTokenizerFast
 
 from autograder.engine import fixtures
+from autograder.engine.worker import opaque
 from autograder.transformer_lens.models import load_default_model
 from autograder.transformer_lens.specs import FAMILY, HEAD_WEIGHTS
 
@@ -129,23 +130,19 @@ def encode_factored(value: FactoredMatrix, encoder) -> dict:
     by hand) sends the whole value back as an object, described."""
     A, B = value.A, value.B
     if not (isinstance(A, t.Tensor) and isinstance(B, t.Tensor)) or A.ndim < 2 or B.ndim < 2:
-        return worker_opaque(value, "a FactoredMatrix whose factors are not matrices")
+        return opaque(value, "a FactoredMatrix whose factors are not matrices")
     if A.shape[-1] != B.shape[-2]:
-        return worker_opaque(
+        return opaque(
             value, f"a FactoredMatrix whose factors {list(A.shape)} and {list(B.shape)} do not multiply"
         )
     if not (A.is_floating_point() and B.is_floating_point()):
         A, B = A.float(), B.float()
     factors = [encoder.tensor(factor, "tensor") for factor in (A, B)]
     if any(factor["type"] != "tensor" for factor in factors):
-        return worker_opaque(
+        return opaque(
             value, f"a FactoredMatrix of shape {list(value.shape)} with factors too large to return"
         )
     return {"type": "factored", "A": factors[0], "B": factors[1]}
-
-
-def worker_opaque(value: Any, note: str) -> dict:
-    return {"type": "object", "class": "transformer_lens.FactoredMatrix", "repr": note}
 
 
 class Fixtures(fixtures.Fixtures):
