@@ -365,6 +365,23 @@ def test_a_change_of_one_row_outside_the_sampled_rows_is_caught_by_the_norm():
     assert kit.factored_problem(case(), tensor(product), factored(A, B), TOLERANCE) is not None
 
 
+def test_factors_shaped_alike_are_settled_by_a_bound_that_never_passes_a_wrong_product():
+    A, B = _factors(m=1000, n=30)
+    want = factored(A, B)
+    rng = np.random.default_rng(3)
+    for scale in (1e-9, 1e-6, 1e-3, 1e-1):  # the bound is never below the true gap
+        dA, dB = scale * rng.standard_normal(A.shape), scale * rng.standard_normal(B.shape)
+        x = Factored(A + dA, B + dB)
+        true_gap = np.linalg.norm((A + dA) @ (B + dB) - A @ B)
+        assert kit._gap_bound(x, Factored(A, B)) >= true_gap * (1 - 1e-9)
+    assert kit.factored_problem(case(), factored(A, B), want, TOLERANCE) is None
+    assert kit.factored_problem(case(), factored(3 * A, B / 3), want, TOLERANCE) is None  # scaled: by the norm
+    row = next(i for i in range(1000) if i not in kit._sample(1000))
+    changed = A.copy()
+    changed[row] += 1.0  # one unsampled row of the factor: the same shapes, another product
+    assert kit.factored_problem(case(), factored(changed, B), want, TOLERANCE) is not None
+
+
 def test_batched_factored_matrices_compare_by_product():
     rng = np.random.default_rng(2)
     A, B = rng.standard_normal((4, 10, 2)), rng.standard_normal((2, 10))
