@@ -81,6 +81,13 @@ class Fixtures:
     def restore(self) -> None:
         """Puts back anything a call changed that the next call shares (a model's weights, say)."""
 
+    def watched(self) -> list[Any]:
+        """Modules and classes that functions share and could patch (`t.randint = ...`,
+        `t.Tensor.diagonal = ...`). Where one function's calls change an attribute of one of them,
+        the functions after it are judged in a fresh worker (see worker.Unit). A subclass adds the
+        libraries its exercises use."""
+        return [t, t.Tensor, t.nn, t.nn.Module, t.nn.functional, t.linalg, t.fft, t.random]
+
     def key(self, value: Any) -> Any | None:
         """A plain-data name for a value a stand-in was called with (a model's catalog name), or None."""
         return None

@@ -105,6 +105,7 @@ class Attempt:
     output: str = ""
     output_dropped: int = 0
     phases: dict[str, float] = field(default_factory=dict)  # as RawResults.phases
+    restart: bool = False  # the worker asked for a fresh one for the functions it did not judge
 
 
 class TemplateFailed(RuntimeError):
@@ -295,7 +296,7 @@ class _Watch:
             os.close(fd)
         result.output = wire.clean(kept.decode(errors="replace"))
         result.phases["other"] = max(0.0, time.monotonic() - self.began - sum(result.phases.values()))
-        if result.problem is None and not self.finished():
+        if result.problem is None and not result.restart and not self.finished():
             result.problem, result.kind = _crash_message(result.exit_status, self.running), "crashed"
             result.problem_case = self.running
         return result
@@ -361,6 +362,11 @@ class _Watch:
             self.deadline = now + limits.call_seconds
         elif event == "done":
             self.deadline = self.unit_deadline
+        elif event == "restart":  # between functions: the worker's state is no longer fit to judge in
+            if self.running is not None or result.importing is not None or result.restart:
+                raise wire.WireError("a restart while a function ran")
+            result.restart = True
+            self.deadline = self.unit_deadline
         else:
             raise wire.WireError(f"an unexpected {wire.clean(str(event))[:40]!r} event")
 
@@ -380,17 +386,9 @@ class _Watch:
         return case
 
     def finished(self) -> bool:
-        if self.result.unloadable:
-            return True
-        for name, task in self.functions.items():
-            imported = self.result.imports.get(name)
-            if imported is None:
-                return False
-            if name in imported["functions"] and not all(
-                c["id"] in self.result.outcomes for c in task["cases"]
-            ):
-                return False
-        return True
+        return bool(self.result.unloadable) or all(
+            _judged(self.result, task) for task in self.functions.values()
+        )
 
 
 def _mapping(value) -> dict:
@@ -497,7 +495,9 @@ def run_submission(
     A crash or timeout during a call fails that call, skips the rest of that function's cases, and
     a fresh worker carries on with the next function. A top-level statement that hangs the worker
     is skipped on the next attempt (and recorded); a program that cannot run at all, or a worker
-    that sends what the protocol does not allow, ends the submission.
+    that sends what the protocol does not allow, ends the submission. A worker in which a function
+    changed what the next would share (see worker.Unit) stops after it, and a fresh worker carries
+    on with the functions after it.
     """
     raw = RawResults()
     tasks = list(request["functions"])
@@ -535,6 +535,15 @@ def run_submission(
         if attempt.unloadable:
             raw.unloadable = attempt.unloadable
             break
+        if attempt.problem is None and attempt.restart:
+            left_to_judge = [task for task in tasks if not _judged(attempt, task)]
+            if len(left_to_judge) < len(tasks):
+                tasks = left_to_judge
+                continue
+            attempt.problem, attempt.kind = (
+                "the worker asked for a fresh one before judging anything",
+                "invalid output",
+            )
         if attempt.problem is None:
             break
         raw.kinds.add(attempt.kind)
@@ -573,6 +582,17 @@ def run_submission(
     return raw
 
 
+def _judged(attempt: Attempt, task: dict) -> bool:
+    """Whether an attempt ran a function to the end: its program run reported, and, where the
+    program defines it, every case."""
+    imported = attempt.imports.get(task["function"])
+    if imported is None:
+        return False
+    return task["function"] not in imported["functions"] or all(
+        case["id"] in attempt.outcomes for case in task["cases"]
+    )
+
+
 def _stopped_at(attempt: Attempt, tasks: list[dict]) -> str:
     """The function that was running when an attempt stopped early."""
     for task in tasks:
@@ -580,14 +600,7 @@ def _stopped_at(attempt: Attempt, tasks: list[dict]) -> str:
             return task["function"]
     if attempt.importing:
         return attempt.importing
-    for task in tasks:  # the first function that did not finish
-        imported = attempt.imports.get(task["function"])
-        if imported is None or (
-            task["function"] in imported["functions"]
-            and any(case["id"] not in attempt.outcomes for case in task["cases"])
-        ):
-            return task["function"]
-    return tasks[-1]["function"]
+    return next((task["function"] for task in tasks if not _judged(attempt, task)), tasks[-1]["function"])
 
 
 def _crash_message(status: int | None, running: str | None) -> str:

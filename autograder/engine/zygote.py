@@ -36,7 +36,16 @@ from autograder.engine import sandbox, wire
 RESULT_FD = 3
 WARDEN_FD = 4  # the worker's end of the pair it hands its fork listener over, until it has
 # Imported once here, for every submission: what the engine itself and most notebooks use.
-PRELOAD = ("numpy", "torch", "nbformat", "IPython.core.inputtransformer2", "IPython.display")
+# numpy.ctypeslib: torch imports it lazily, on first use, which would look like a change to numpy
+# (see worker.Unit.shared_state).
+PRELOAD = (
+    "numpy",
+    "numpy.ctypeslib",
+    "torch",
+    "nbformat",
+    "IPython.core.inputtransformer2",
+    "IPython.display",
+)
 
 
 def main() -> None:

@@ -176,6 +176,24 @@ class Fixtures(fixtures.Fixtures):
         self.drivers["hook"] = self.run_with_hooks
         self.drivers["hook_call"] = self.call_hook
 
+    def watched(self) -> list[Any]:
+        import einops
+        import transformer_lens
+        import transformer_lens.utils
+
+        return super().watched() + [
+            np,
+            np.random,
+            einops,
+            transformer_lens,
+            transformer_lens.utils,
+            HookedTransformer,
+            ActivationCache,
+            FactoredMatrix,
+            HookPoint,
+            HookedTransformerConfig,
+        ]
+
     def restore(self) -> None:
         """Rebuilds any model that a call changed (weights, hooks or config), so the next gets it whole."""
         for name, model in self.models.items():

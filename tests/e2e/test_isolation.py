@@ -43,12 +43,27 @@ EXERCISES = [
 """
 
 
+# A top level this slow is run once, and each function judged in a child of the worker that ran it;
+# a cheaper one runs again for each function (worker.Unit). Both ways must isolate alike.
+SLOW_TOP_LEVEL = "\nimport time as _time\n_time.sleep(0.1)\n"
+
+
+@pytest.mark.parametrize("top_level", ["cheap", "slow"])
 @pytest.mark.parametrize("corrupter", ["current_attn_detector", "generate_repeated_tokens"])
-def test_a_function_that_wrecks_shared_state_costs_no_other_function(grader, solution_source, corrupter):
-    result = grade_source(grader, solution_source + CORRUPTER.format(name=corrupter), name="wrecker")
+def test_a_function_that_wrecks_shared_state_costs_no_other_function(
+    grader, solution_source, corrupter, top_level
+):
+    source = solution_source + CORRUPTER.format(name=corrupter)
+    result = grade_source(grader, source + (SLOW_TOP_LEVEL if top_level == "slow" else ""), name="wrecker")
     scores = by_function(result)
     assert set(scores) >= {"current_attn_detector", "run_and_cache_model_repeated_tokens"}
     others = {name: score for name, score in scores.items() if name != corrupter}
     assert all(got == full for got, full in others.values()), others
     # The corrupter itself loses points: its later cases ran after its own wreckage.
     assert scores[corrupter][0] < scores[corrupter][1]
+
+
+def test_the_top_level_prints_once_however_often_it_runs(grader, solution_source):
+    result = grade_source(grader, solution_source + '\nprint("top level ran")\n', name="printer")
+    assert result.score == result.max_score
+    assert result.output.count("top level ran") == 1, result.output
