@@ -236,6 +236,8 @@ class Unit:
         forking = self.fork and len(tasks) > 1 and (spent >= RERUN_SECONDS or self.shared_state() != before)
         if forking and self.warden is not None:
             self.warden.sendall(b"go")
+            self.warden.close()  # before any child: none inherits it
+            self.warden = None
         if not forking:
             self.no_children()
         for index, task in enumerate(tasks):
