@@ -304,7 +304,7 @@ def _gap_bound(x: Factored, y: Factored) -> float | None:
 
 def _norm(y: Factored) -> float:
     """‖y‖_F from its factors: Σ (AᵀA) ∘ (BBᵀ), cheap for thin factors."""
-    if isinstance(y, _Product) or y.mdim >= min(y.ldim, y.rdim):
+    if y.mdim >= min(y.ldim, y.rdim):  # a plain matrix too (its factor B is the identity)
         return float(np.linalg.norm(y.AB.ravel()))
     a, b = (np.broadcast_to(f.astype(np.float64), (*y.shape[:-2], *f.shape[-2:])) for f in (y.A, y.B))
     return float(np.sqrt(max(_gram(a, b), 0.0)))
@@ -317,12 +317,13 @@ def _same_product(got: Factored, want: Factored, tolerance: dict) -> bool:
     if not np.allclose(got.rows(rows), want.rows(rows), **tolerance):
         return False
     # The whole product, by its norm: as tight as the entries' tolerance over all of them.
-    allowed = tolerance.get("atol", 1e-8) * np.sqrt(np.prod(want.shape))
+    allowed = tolerance.get("rtol", 1e-5) * _norm(want) + tolerance.get("atol", 1e-8) * np.sqrt(
+        np.prod(want.shape)
+    )
     bound = _gap_bound(got, want)
-    if bound is not None and bound <= allowed + tolerance.get("rtol", 1e-5) * _norm(want):
+    if bound is not None and bound <= allowed:
         return True
-    gap, size = _gap(got, want)
-    return gap <= tolerance.get("rtol", 1e-5) * size + allowed
+    return _gap(got, want)[0] <= allowed
 
 
 def factored_problem(
