@@ -398,7 +398,9 @@ def test_the_graders_environment_does_not_reach_students(attack):
 
 
 def test_system_v_ipc_dies_with_each_submission(attack):
-    assert "SEGMENT 7 CREATED" in result_of(attack, "sysv_shm_writer").output
+    # The marker's segment must exist for the reader's check to mean anything; on a loaded machine
+    # the loop may meet the statement's time limit before the last segment, which changes nothing.
+    assert "SEGMENT 0 CREATED" in result_of(attack, "sysv_shm_writer").output
     reader = result_of(attack, "sysv_shm_reader").output
     assert "SHM EMPTY" in reader and "SHM-MARKER" not in reader
     key = 0x1000000 + int(attack["tag"][:6], 16)

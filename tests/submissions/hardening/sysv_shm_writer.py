@@ -2,17 +2,17 @@
 # max_score: 100
 # expect: no System V IPC object survives the submission's worker (an IPC namespace per unit): after
 # grading, no segment with this key exists, and the reader graded later finds nothing.
-# At import, creates eight 256 MiB System V shared-memory segments (2 GiB, touched, so resident) with
+# At import, creates eight 128 MiB System V shared-memory segments (1 GiB, touched, so resident) with
 # keys of its choosing and without IPC_RMID, so that they outlive the worker, the grading and the
 # grader; the first one starts with a marker for an accomplice graded later to read.
-# Today: the eight segments (2 GiB, resident) outlive the grading and the grader.
+# Today: the eight segments (1 GiB, resident) outlive the grading and the grader.
 import ctypes
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.shmat.restype = ctypes.c_void_p
 _libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
 _libc.shmdt.argtypes = [ctypes.c_void_p]
-IPC_CREAT, SEGMENT = 0o1000, 256 << 20
+IPC_CREAT, SEGMENT = 0o1000, 128 << 20
 KEY = 0x1000000 + int("{{TAG}}"[:6], 16)  # the test removes the keys KEY .. KEY + 7 afterwards
 MARKER = b"SHM-MARKER-{{TAG}}: answers left by sysv_shm_writer"
 
