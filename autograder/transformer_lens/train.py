@@ -16,16 +16,20 @@ supervised to attend where their kind does, and every other head is held well be
 threshold, so that the seed notebook's detectors find exactly the seed's heads. Then the logits are
 checked against HookedTransformer's, and the weights, tokenizer, config and a report (training.json)
 are written to `--out`. Deterministic given `--seed` and `--threads` (on one machine and torch
-version). docs/models.md describes the model and its figures.
+version): `--verify` retrains and compares the weights with the shipped model's, byte for byte.
+docs/models.md describes the model and its figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import math
 import random
+import sys
+import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
@@ -395,8 +399,35 @@ def main() -> None:
     parser.add_argument("--d-head", type=int, default=16)
     parser.add_argument("--vocab", type=int, default=1024, help="tokenizer vocabulary size")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the shipped model: 1)")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="train into a temporary folder (or --out) and compare the weights with the shipped model's, "
+        "byte for byte: exit status 0 if they are identical, 1 if not",
+    )
     args = parser.parse_args()
+    if args.verify:
+        sys.exit(verify(args))
+    run(args)
 
+
+def verify(args: argparse.Namespace) -> int:
+    """Retrains with `args` and says whether the weights are the shipped model's, bit for bit."""
+    with tempfile.TemporaryDirectory() as scratch:
+        if args.out == DEFAULT_MODEL_DIR:
+            args.out = Path(scratch)
+        run(args)
+        ours, shipped = (folder / "model.safetensors" for folder in (args.out, DEFAULT_MODEL_DIR))
+        digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in (ours, shipped)]
+    if digests[0] == digests[1]:
+        print(f"identical to the shipped model: model.safetensors sha256 {digests[0]}")
+        return 0
+    print(f"differs from the shipped model: sha256 {digests[0]}, shipped {digests[1]}")
+    return 1
+
+
+def run(args: argparse.Namespace) -> None:
+    """Trains a model as `args` say and writes it, its tokenizer and training.json to `args.out`."""
     t0 = time.time()
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)  # else some CPU kernels vary in the last bits between runs
