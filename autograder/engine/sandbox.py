@@ -37,6 +37,10 @@ import signal
 import sys
 from pathlib import Path
 
+from autograder.engine import (
+    landlock,
+)  # (the worker's own modules are the template's: see worker.watched_dicts)
+
 CLONE_THREAD = 0x00010000
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -404,8 +408,6 @@ def _within(path: Path, root: Path) -> bool:
 def restrict_filesystem(read: list[Path], listable: list[Path], write: list[Path]) -> str | None:
     """Landlock: from now on this process and its children read only `read` (files and trees), list
     only `listable` directories and write only under `write`; no TCP, no signal outside."""
-    from autograder.engine import landlock
-
     try:
         landlock.restrict(read, listable, write, DEVICES)
     except landlock.Unavailable as error:

@@ -275,9 +275,9 @@ class Unit:
         fixtures' `watched()` modules and classes, of builtins, and of the grader's own modules and
         classes (a stand-in's, say). Compared before and after a function's calls."""
         if not hasattr(self, "_watched"):
-            own = [m for name, m in list(sys.modules.items()) if name.partition(".")[0] == "autograder"]
-            classes = [v for m in own for v in list(vars(m).values()) if isinstance(v, type)]
-            self._watched = [_attributes(w) for w in [*self.fixtures.watched(), builtins, *own, *classes]]
+            count, scanned, self._watched = _TEMPLATE_WATCHED or (-1, frozenset(), [])
+            if len(sys.modules) != count:  # imports since the template's scan (listing them costs ~10 ms)
+                self._watched = self._watched + watched_dicts(self.fixtures, scanned)[1]
         if DICT_VERSIONS:
             return [_version(attributes) for attributes in self._watched]
         return [(key, id(value)) for attributes in self._watched for key, value in list(attributes.items())]
@@ -447,6 +447,29 @@ class Unit:
                 cache[source] = None
         scope = cache[source]
         return None if scope is None else scope.get(_defined_name(source))
+
+
+_TEMPLATE_WATCHED: tuple[int, frozenset[str], list[dict]] | None = None  # see watch_in_template
+
+
+def watch_in_template(fixtures: Fixtures) -> None:
+    """Finds the dicts `Unit.shared_state` reads once, in the template, for every worker to inherit,
+    with the number of modules loaded then. Scanning the modules in each worker cost ~18 ms: listing
+    sys.modules and the classes writes thousands of reference counts, so copies the pages they lie in."""
+    global _TEMPLATE_WATCHED
+    scanned, dicts = watched_dicts(fixtures, frozenset())  # (which may import the fixtures' libraries)
+    _TEMPLATE_WATCHED = (len(sys.modules), scanned, dicts)
+
+
+def watched_dicts(fixtures: Fixtures, scanned: frozenset[str]) -> tuple[frozenset[str], list[dict]]:
+    """The names of the grader's modules loaded now, and the attribute dicts of those not in
+    `scanned` and of their classes; with nothing scanned yet, also those of the fixtures' `watched()`
+    and builtins."""
+    names = frozenset(name for name in list(sys.modules) if name.partition(".")[0] == "autograder")
+    own = [sys.modules[name] for name in sorted(names - scanned)]
+    classes = [v for m in own for v in list(vars(m).values()) if isinstance(v, type)]
+    shared = [] if scanned else [*fixtures.watched(), builtins]
+    return names, [_attributes(owner) for owner in [*shared, *own, *classes]]
 
 
 def _attributes(owner: Any) -> dict:

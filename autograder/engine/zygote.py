@@ -39,6 +39,7 @@ WARDEN_FD = 4  # the worker's end of the pair it hands its fork listener over, u
 # numpy.ctypeslib: torch imports it lazily, on first use, which would look like a change to numpy
 # (see worker.Unit.shared_state).
 PRELOAD = (
+    "encodings.utf_8_sig",  # the worker reads every submission with it
     "numpy",
     "numpy.ctypeslib",
     "torch",
@@ -76,11 +77,12 @@ def main() -> None:
             pass  # each worker reports it
     from safetensors.torch import load as load_tensors
 
-    from autograder.engine import worker  # noqa: F401
+    from autograder.engine import worker
 
     module_name, _, class_name = settings["fixtures"].partition(":")
     fixtures_class = getattr(importlib.import_module(module_name), class_name or "Fixtures")
     fixtures = fixtures_class(settings["catalog"], load_tensors(blob) if blob else {})
+    worker.watch_in_template(fixtures)
     readable = sandbox.readable_paths(
         [Path(p) for p in settings["readable"]], [Path(p) for p in settings["hidden"]]
     )
