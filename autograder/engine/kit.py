@@ -262,13 +262,13 @@ def _gap(x: Factored, y: Factored) -> tuple[float, float]:
     [A₁, −A₂] [B₁; B₂], whose squared norm is Σ (LᵀL) ∘ (RRᵀ). Cheap for thin factors; the product is
     formed only where the factors are not thinner than it."""
     shape = np.broadcast_shapes(x.shape, y.shape)
-    batch = shape[:-2]
-    xa, xb = (np.broadcast_to(f.astype(np.float64), (*batch, *f.shape[-2:])) for f in (x.A, x.B))
-    ya, yb = (np.broadcast_to(f.astype(np.float64), (*batch, *f.shape[-2:])) for f in (y.A, y.B))
     if x.mdim + y.mdim >= min(shape[-2], shape[-1]):
         reference = y.AB
         difference = x.AB - reference
         return float(np.linalg.norm(difference.ravel())), float(np.linalg.norm(reference.ravel()))
+    batch = shape[:-2]
+    xa, xb = (np.broadcast_to(f.astype(np.float64), (*batch, *f.shape[-2:])) for f in (x.A, x.B))
+    ya, yb = (np.broadcast_to(f.astype(np.float64), (*batch, *f.shape[-2:])) for f in (y.A, y.B))
     left = np.concatenate([xa, -ya], axis=-1)
     right = np.concatenate([xb, yb], axis=-2)
     return float(np.sqrt(max(_gram(left, right), 0.0))), float(np.sqrt(max(_gram(ya, yb), 0.0)))
