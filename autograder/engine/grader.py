@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from autograder.engine import aliases, reference, sandbox
 from autograder.engine import pack as packs
 from autograder.engine import secret as secrets
@@ -81,6 +83,14 @@ def hidden_paths() -> list[Path]:
     return hidden
 
 
+@functools.cache
+def _judge_blas_single_threaded() -> None:
+    """The judge's numpy matrix products run on one thread, for the whole process. Its workers have
+    the cores: OpenBLAS's own threads competed with them and spun while waiting, which doubled the
+    judge's CPU time (circuits: 0.10 s per submission, 0.05 s on one thread, 2 workers)."""
+    threadpool_limits(1, user_api="blas")
+
+
 class Grader:
     def __init__(
         self,
@@ -96,6 +106,7 @@ class Grader:
     ):
         """`expected`: the reference's outputs, when they come from elsewhere (a cluster's client
         sends them to its workers); by default they are loaded from the cache or run here."""
+        _judge_blas_single_threaded()
         self.pack = pack or packs.get()
         self.functions = functions or self.pack.names
         self.workers = workers
