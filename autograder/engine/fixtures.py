@@ -43,6 +43,10 @@ def driver(name: str) -> Callable:
 
 
 class Fixtures:
+    # torch's grad mode as each run of a submission starts, as in the students' notebooks: Python's
+    # default here; a subclass whose course turns gradients off in its setup cell says False.
+    grad_enabled: bool = True
+
     def __init__(self, catalog: dict, tensors: dict[str, t.Tensor]):
         self.catalog, self.tensors = catalog, tensors
         # Argument kinds by name: spec -> a fresh value.

@@ -329,7 +329,7 @@ class Unit:
         self.send({"event": "importing", "function": name})
         start = time.perf_counter()
         t.set_default_dtype(t.float32)
-        t.set_grad_enabled(True)
+        t.set_grad_enabled(self.fixtures.grad_enabled)
         t.default_generator.manual_seed(0)
         np.random.seed(0)
         random.seed(0)

@@ -151,6 +151,10 @@ class Fixtures(fixtures.Fixtures):
     model's HookPoint by name, for calling a hook function directly) and the base's value and tensor;
     drivers: call and hook."""
 
+    # The course's setup cell (the seed notebook's too) runs `t.set_grad_enabled(False)`: a file of
+    # functions without it is run as the notebook ran them (`.numpy()` on a weight's product works).
+    grad_enabled = False
+
     def __init__(self, catalog: dict, tensors: dict[str, t.Tensor]):
         super().__init__(catalog, tensors)
         t.set_grad_enabled(False)

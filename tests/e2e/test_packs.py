@@ -1,7 +1,7 @@
 """The contract every installed exercise pack keeps, checked for each: its reference earns full
 marks and its stubs zero; each wrong variant of its corpus loses points on its own function only,
-with its mistake named; every correct variant earns full marks; its inputs are deterministic, public
-and secret; its declaration is consistent."""
+with its mistake named; every correct variant, and every right whole file, earns full marks; its
+inputs are deterministic, public and secret; its declaration is consistent."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from autograder.engine.submission import from_source, load
 PACKS = sorted(packs.packs())
 WRONG = [(name, path) for name in PACKS for path in files(name, "wrong")]
 CORRECT = [(name, path) for name in PACKS for path in files(name, "correct")]
+# whole/: right files graded as they are, not completed from the reference (a file of functions
+# without the notebook's setup cell, say)
+WHOLE = [(name, path) for name in PACKS for path in files(name, "whole")]
 # hardening/<pack>_constant_answers.py: every function answers with something of the right form built
 # from its inputs' shapes alone
 CONSTANT = [
@@ -88,6 +91,13 @@ def test_inputs_are_deterministic_and_secret_ones_differ(name):
 def test_correct_variants_get_full_marks(graders, name, path):
     result = _grade(graders, name, path)
     assert {t.name: t.output for t in result.tests if not t.passed} == {}
+
+
+@pytest.mark.parametrize("name, path", WHOLE, ids=lambda v: getattr(v, "name", v))
+def test_whole_right_files_get_full_marks(graders, name, path):
+    result = graders(name).grade(load(path))
+    assert {t.name: t.output for t in result.tests if not t.passed} == {}
+    assert result.score == result.max_score > 0
 
 
 @pytest.mark.parametrize("name, path", WRONG, ids=lambda v: getattr(v, "name", v))
