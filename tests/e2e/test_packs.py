@@ -5,6 +5,8 @@ inputs are deterministic, public and secret; its declaration is consistent."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from corpus import SUBMISSIONS, files, header, variant
 
@@ -17,6 +19,14 @@ CORRECT = [(name, path) for name in PACKS for path in files(name, "correct")]
 # whole/: right files graded as they are, not completed from the reference (a file of functions
 # without the notebook's setup cell, say)
 WHOLE = [(name, path) for name in PACKS for path in files(name, "whole")]
+# broken/: whole files with a top-level fault, and what EXPECTED.json says it costs (induction_heads's
+# are checked with the real submissions, tests/e2e/test_real_submissions.py)
+BROKEN = [
+    (name, path, json.loads((path.parent / "EXPECTED.json").read_text())[path.name])
+    for name in PACKS
+    if name != "induction_heads"
+    for path in files(name, "broken")
+]
 # hardening/<pack>_constant_answers.py: every function answers with something of the right form built
 # from its inputs' shapes alone
 CONSTANT = [
@@ -98,6 +108,15 @@ def test_whole_right_files_get_full_marks(graders, name, path):
     result = graders(name).grade(load(path))
     assert {t.name: t.output for t in result.tests if not t.passed} == {}
     assert result.score == result.max_score > 0
+
+
+@pytest.mark.parametrize("name, path, expected", BROKEN, ids=lambda v: getattr(v, "name", str(v)[:20]))
+def test_broken_files_lose_only_what_their_fault_costs(graders, name, path, expected):
+    result = graders(name).grade(load(path))
+    lost = {f for f, (score, top) in result.by_function().items() if score < top}
+    assert lost == set(expected["wrong"]), f"{path.name} ({expected['note']}) lost points on {lost}"
+    for problem in expected["problems"]:
+        assert len([line for line in result.problems if problem in line]) == 1, (problem, result.problems)
 
 
 @pytest.mark.parametrize("name, path", WRONG, ids=lambda v: getattr(v, "name", v))
