@@ -669,18 +669,10 @@ class StandIn:
 
     def __call__(self, *args, **kwargs):
         values = bind(self.name, self.parameters, self.original, args, kwargs)
-        key = {param: _key(value, self.fixtures) for param, value in values.items()}
-        keys = [key]
-        if callable(self.original):  # also as the contract reads it: their own order may differ
-            try:
-                by_contract = bind(self.name, self.parameters, None, args, kwargs)
-                keys.append({param: _key(value, self.fixtures) for param, value in by_contract.items()})
-            except TypeError:
-                pass
         self.calls += 1
-        index = next(
-            (i for i, call in enumerate(self.replay) if not self.used[i] and call["arguments"] in keys), None
-        )
+        # Keys (digests of the arguments) only where there are recorded calls to match: a function
+        # called in a loop (a score per pair of heads) would otherwise pay for them on every call.
+        index = self._recorded(values, args, kwargs) if not all(self.used) else None
         # The call runs whatever the replay is, on copies of its tensors: what it does besides
         # returning (drawing from torch's random generator) happens as the reference's call did, so
         # a second call gets other random tokens, as it would from the reference.
@@ -703,9 +695,24 @@ class StandIn:
         if index is not None:
             self.used[index] = True
             return to_torch(self.replay[index]["result"], self.tensors, self.fixtures)
+        key = {param: _key(value, self.fixtures) for param, value in values.items()}
         raise RuntimeError(
             f"{self.name} was called with {_show(key)}: the reference made no such call on this input, "
             f"and your file has no {self.name} of its own to answer it"
+        )
+
+    def _recorded(self, values: dict, args: tuple, kwargs: dict) -> int | None:
+        """The first unused recorded call with these arguments, bound by the student's signature or
+        by the contract's (their own order may differ); None if there is none."""
+        keys = [{param: _key(value, self.fixtures) for param, value in values.items()}]
+        if callable(self.original):
+            try:
+                by_contract = bind(self.name, self.parameters, None, args, kwargs)
+                keys.append({param: _key(value, self.fixtures) for param, value in by_contract.items()})
+            except TypeError:
+                pass
+        return next(
+            (i for i, call in enumerate(self.replay) if not self.used[i] and call["arguments"] in keys), None
         )
 
 
