@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from autograder.engine import secret as secrets
-from autograder.engine.grader import Grader, graded_with
+from autograder.engine.grader import Grader, graded_with, judge_on_one_blas_thread
 from autograder.engine.pack import Pack
 from autograder.engine.runner import Limits
 from autograder.engine.submission import Submission, find, load
@@ -132,6 +132,7 @@ def grade_submissions(
     pool: Pool | None = None,
     on_result=None,
 ) -> Batch:
+    judge_on_one_blas_thread()  # the workers have the cores
     results_dir.mkdir(parents=True, exist_ok=True)
     duplicates = _apart(submissions)
     inputs = secrets.label(secret)

@@ -84,10 +84,12 @@ def hidden_paths() -> list[Path]:
 
 
 @functools.cache
-def _judge_blas_single_threaded() -> None:
-    """The judge's numpy matrix products run on one thread, for the whole process. Its workers have
-    the cores: OpenBLAS's own threads competed with them and spun while waiting, which doubled the
-    judge's CPU time (circuits: 0.10 s per submission, 0.05 s on one thread, 2 workers)."""
+def judge_on_one_blas_thread() -> None:
+    """Makes numpy's matrix products run on one thread, for the whole process: for a process that
+    judges a class (a batch, a cluster's worker), whose workers have the cores. OpenBLAS's own
+    threads competed with them and spun while waiting, which doubled the judge's CPU time (circuits:
+    0.10 s per submission, 0.05 s on one thread, 2 workers). Not done by `Grader` itself, which
+    also runs in a student's notebook (`check()`), whose own numpy it leaves alone."""
     threadpool_limits(1, user_api="blas")
 
 
@@ -106,7 +108,6 @@ class Grader:
     ):
         """`expected`: the reference's outputs, when they come from elsewhere (a cluster's client
         sends them to its workers); by default they are loaded from the cache or run here."""
-        _judge_blas_single_threaded()
         self.pack = pack or packs.get()
         self.functions = functions or self.pack.names
         self.workers = workers

@@ -37,9 +37,7 @@ import signal
 import sys
 from pathlib import Path
 
-from autograder.engine import (
-    landlock,
-)  # (the worker's own modules are the template's: see worker.watched_dicts)
+from autograder.engine import landlock  # at the top: the template loads it (worker.watch_in_template)
 
 CLONE_THREAD = 0x00010000
 CLONE_NEWNS = 0x00020000

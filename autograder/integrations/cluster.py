@@ -242,8 +242,9 @@ class GraderPlugin(WorkerPlugin):
 
     def _start(self, address: str, threads: int) -> None:
         from autograder.engine import pack as packs
-        from autograder.engine.grader import Grader
+        from autograder.engine.grader import Grader, judge_on_one_blas_thread
 
+        judge_on_one_blas_thread()  # this process judges what the templates' workers run
         try:
             pack = packs.get(self.exercise)
             if fingerprint(pack, pack.inputs(self.secret)) != self.fingerprint:
