@@ -612,7 +612,10 @@ _MISSING = object()
 
 def call_key(name: str, parameters: list, own, fixtures: Fixtures, args: tuple, kwargs: dict) -> dict:
     """The arguments of a call as plain data, under the reference's parameter names."""
-    values = bind(name, parameters, own, args, kwargs)
+    return _keys(bind(name, parameters, own, args, kwargs), fixtures)
+
+
+def _keys(values: dict, fixtures: Fixtures) -> dict:
     return {param: _key(value, fixtures) for param, value in values.items()}
 
 
@@ -695,7 +698,7 @@ class StandIn:
         if index is not None:
             self.used[index] = True
             return to_torch(self.replay[index]["result"], self.tensors, self.fixtures)
-        key = {param: _key(value, self.fixtures) for param, value in values.items()}
+        key = _keys(values, self.fixtures)
         raise RuntimeError(
             f"{self.name} was called with {_show(key)}: the reference made no such call on this input, "
             f"and your file has no {self.name} of its own to answer it"
@@ -704,11 +707,10 @@ class StandIn:
     def _recorded(self, values: dict, args: tuple, kwargs: dict) -> int | None:
         """The first unused recorded call with these arguments, bound by the student's signature or
         by the contract's (their own order may differ); None if there is none."""
-        keys = [{param: _key(value, self.fixtures) for param, value in values.items()}]
+        keys = [_keys(values, self.fixtures)]
         if callable(self.original):
             try:
-                by_contract = bind(self.name, self.parameters, None, args, kwargs)
-                keys.append({param: _key(value, self.fixtures) for param, value in by_contract.items()})
+                keys.append(call_key(self.name, self.parameters, None, self.fixtures, args, kwargs))
             except TypeError:
                 pass
         return next(
