@@ -37,6 +37,22 @@ def test_calls_are_bound_to_the_students_own_names_and_extra_parameters():
         "batch": 4,
     }
 
+    def reordered(seq_len, model, batch=1):  # the reference's names, in another order
+        pass
+
+    assert worker.bind("g", TOKENS, reordered, (5, "m", 2), {}) == {"model": "m", "seq_len": 5, "batch": 2}
+
+    def same(model, seq_len, batch=1):  # a stand-in passes the signature it read once
+        pass
+
+    signature = worker.signature_of(same)
+    assert worker.bind("g", TOKENS, signature, ("m", 5, 2), {}) == {"model": "m", "seq_len": 5, "batch": 2}
+    assert worker.bind("g", TOKENS, signature, ("m",), {"seq_len": 5}) == {
+        "model": "m",
+        "seq_len": 5,
+        "batch": 1,
+    }
+
     def own_hook(attn_result, hook, head_index_to_ablate, value=0.0):
         pass
 

@@ -155,10 +155,13 @@ def score_hint(answers) -> str | None:
 
 
 def _scores(As: np.ndarray, Bs: np.ndarray) -> np.ndarray:
-    """Composition scores of every matrix of As [a, m, k] with every one of Bs [b, k, n]: [a, b]."""
-    products = np.einsum("amk,bkn->abmn", As, Bs)
+    """Composition scores of every matrix of As [a, m, k] with every one of Bs [b, k, n]: [a, b].
+    ‖A B‖_F² = Σ (AᵀA) ∘ (B Bᵀ): k × k Gram matrices, not the a × b products (their einsum was most
+    of the judge's time on a class's wrong tables)."""
+    left, right = As.swapaxes(-1, -2) @ As, Bs @ Bs.swapaxes(-1, -2)
+    products = np.sqrt(np.maximum(np.einsum("aij,bij->ab", left, right), 0.0))
     norms = lambda M: np.sqrt((M**2).sum(axis=(-2, -1)))  # noqa: E731
-    return norms(products) / (norms(As)[:, None] * norms(Bs)[None, :])
+    return products / (norms(As)[:, None] * norms(Bs)[None, :])
 
 
 def _tables(a_layer=0, b_layer=1, k_transposed=True, q_transposed=False, rows_first=True, b_first=False):
