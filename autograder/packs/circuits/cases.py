@@ -181,7 +181,10 @@ EFFECTIVE = [
     ("small", 1, [3, 0], "shapes"),
     ("narrow", 0, [2, 1], "shapes"),
 ]
-MASK = [7, 12, 1]  # sizes of the square score matrices
+# mask_scores: the models whose n_ctx sizes the square scores, each the global `model` of its case:
+# ARENA's own solution asserts `attn_scores.shape == (model.cfg.n_ctx, model.cfg.n_ctx)`, as its
+# scores (the positional pattern's) always are
+MASK = ["default", "small", "narrow"]
 # (model, layer, head, group)
 POS = [
     ("default", 0, 7, "default"),
@@ -243,7 +246,7 @@ def _secret_draw(rng: np.random.Generator):
         ("small", layer(), heads("small", 2), "shapes"),
         ("narrow", layer(), heads("narrow", 2), "shapes"),
     ]
-    mask = [int(rng.integers(5, 10)), int(rng.integers(10, 16)), 1]
+    mask = MASK  # sized by each model's n_ctx, drawn above
     pos = [
         ("default", 0, head("default"), "default"),
         ("default", 1, head("default"), "default"),
@@ -320,10 +323,12 @@ def _build(models, ov, top1, effective, mask, pos, qk_input, qk, scores, seed, s
         about = f"heads {', '.join(f'{layer}.{h}' for h in heads)} of {words(models[model])}"
         case(F_EFFECTIVE, key, args, about, group, {"model": model, "layer": layer, "heads": list(heads)})
 
-    for n in mask:
-        key = f"n{n}"
+    for model in mask:
+        n = facts(models[model])["n_ctx"]
+        key = f"{model}-n{n}"
         args = [random_tensor(f"{F_MASK}/{key}", (n, n))]
-        case(F_MASK, key, args, f"a [{n}, {n}] tensor of random scores", "scores", {"n": n})
+        about = f"a [{n}, {n}] tensor of random scores, the global model {words(models[model])} (n_ctx {n})"
+        case(F_MASK, key, args, about, "scores", {"n": n}, globals_model=model)
 
     for model, layer, head, group in pos:
         key = f"{model}-l{layer}-h{head}"

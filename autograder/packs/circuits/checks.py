@@ -10,8 +10,9 @@ Contracts settled here (ARENA's versions disagree):
   logit it raises most), as ARENA's solution does; its docstring's "dim 0" is named as a mistake.
 - decompose_attn_scores may divide by sqrt(d_head) or not: ARENA 2.0's solution does not, a later
   version does, and the decomposition is the same up to that constant. Both earn every point.
-- mask_scores may mask with any large negative number (-1e6 as ARENA, -1e5, -inf, ...): at most
-  -1e4, which a softmax turns into zero attention.
+- mask_scores may mask with any large negative number (-1e6 as ARENA, -1e5, -inf, -1e4 added to
+  the scores as BERT's and GPT-2's code do, ...): at most -1e3, which a softmax turns into exactly
+  zero attention (exp(-1000) underflows in float32 and float64 alike).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ CIRCUIT_TOL = dict(rtol=1e-3, atol=1e-3)  # float32 products of sums over d_mode
 PATTERN_TOL = dict(rtol=1e-3, atol=1e-4)
 LINEAR_TOL = dict(rtol=1e-4, atol=1e-4)
 NOTICED = dict(rtol=1e-3, atol=1e-3)
-MASKED = -1e4  # a score at most this is masked: a softmax gives it no attention
+MASKED = -1e3  # a score at most this is masked: a softmax gives it no attention (exp underflows to 0)
 
 
 # --- full_ov_circuit and effective_ov_circuit ------------------------------------------------

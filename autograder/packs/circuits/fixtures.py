@@ -50,7 +50,10 @@ class Fixtures(fixtures.Fixtures):
         rest += [p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
         asked = [p for p in rest if p.default is inspect.Parameter.empty or p.name == "model"]
         if len(asked) == 1 and (asked[0].name == "model" or asked[0].default is inspect.Parameter.empty):
-            if asked[0].kind is inspect.Parameter.KEYWORD_ONLY:
+            # By name: `model=None` after other defaulted parameters (`layer=1, model=None`) is not the
+            # next position. A positional-only one only where it is the next.
+            if asked[0].kind is not inspect.Parameter.POSITIONAL_ONLY:
                 return function(*args, **{asked[0].name: namespace.get("model")})
-            return function(*args, namespace.get("model"))
+            if asked[0] is rest[0]:
+                return function(*args, namespace.get("model"))
         return function(*args)
