@@ -88,18 +88,19 @@ def judge(
 
 
 def _own_answers(raw: RawResults) -> list[str]:
-    """A note where the student's own function answered calls the reference's recording does not
-    cover (a release, which has no reference code): there, a mistake in it can cost points twice."""
+    """A note where the student's own function answered calls the reference cannot: calls its
+    recording does not cover, in a release (which has no reference code), or arguments the
+    reference's own code does not take (a FactoredMatrix where it takes a tensor). There, a mistake
+    in it can cost points twice."""
     counted: dict[str, int] = {}
     for outcome in raw.outcomes.values():
         for key, calls in (outcome.get("stand_in_calls") or {}).items():
             if key.endswith(OWN):
                 counted[key[: -len(OWN)]] = counted.get(key[: -len(OWN)], 0) + calls
     return [
-        f"{name} was called in ways the reference's recorded calls do not cover (another hook point or "
-        f"other arguments; {calls} call(s)); here your own {name} answered them, so a mistake in it can "
-        "also cost points in the functions that call it. The course's grader answers them with the "
-        "reference's."
+        f"{name} was called in ways the reference's answers do not cover (another hook point, other "
+        f"arguments or other kinds of them; {calls} call(s)); your own {name} answered them, so a mistake "
+        "in it can also cost points in the functions that call it."
         for name, calls in counted.items()
     ]
 

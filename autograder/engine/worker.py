@@ -20,6 +20,7 @@ import gc
 import hashlib
 import inspect
 import io
+import itertools
 import os
 import random
 import socket
@@ -77,11 +78,15 @@ class Encoder:
             return self.tensor(value, "tensor")
         if type(value) is np.ndarray and value.dtype != object:
             return self.tensor(t.from_numpy(np.array(value)), "ndarray")
-        if type(value) in (list, tuple):
-            items = [self(item, depth + 1) for item in list(value)[:MAX_ITEMS]]
-            return {"type": type(value).__name__, "items": items}
-        if type(value) is dict:
-            pairs = list(value.items())[:MAX_ITEMS]
+        # Subclasses too (a defaultdict, an OrderedDict, a namedtuple), as the plain kind they are,
+        # read through the base class's own methods.
+        if isinstance(value, (list, tuple)):
+            kind = "tuple" if isinstance(value, tuple) else "list"
+            base = tuple if kind == "tuple" else list
+            items = [self(item, depth + 1) for item in itertools.islice(base.__iter__(value), MAX_ITEMS)]
+            return {"type": kind, "items": items}
+        if isinstance(value, dict):
+            pairs = list(dict.items(value))[:MAX_ITEMS]
             return {"type": "dict", "items": [[str(k)[:MAX_TEXT], self(v, depth + 1)] for k, v in pairs]}
         if self.fixtures is not None:
             try:
@@ -704,7 +709,16 @@ class StandIn:
         copies = [a.clone() if isinstance(a, t.Tensor) else a for a in values.values()]
         if self.implementation is not None:
             if index is None:
-                return self.implementation(*copies)
+                try:
+                    return self.implementation(*copies)
+                except Exception:
+                    if not callable(self.original):
+                        raise
+                # Arguments the reference's code does not take, which the student's own function
+                # does (a FactoredMatrix, or numpy arrays, where the reference takes tensors): their
+                # own function answers, as in a release, and is counted.
+                self.calls_own += 1
+                return self.original(*args, **kwargs)
             try:
                 self.implementation(*copies)
             except Exception:
