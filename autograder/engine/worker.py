@@ -378,26 +378,14 @@ class Unit:
 
     def call(self, namespace: dict, function, task: dict, case: dict) -> None:
         self.send({"event": "start", "case": case["id"]})
-        tensors: dict[str, t.Tensor] = {}
-        recorded: list = []
-        stand_ins: dict = {}
-        args: list = []
-        outcome: dict[str, Any]
-        try:
-            args = [self.fixtures.build(spec) for spec in case["args"]]
-            for name, spec in (case.get("globals") or {}).items():
-                namespace[name] = self.fixtures.build(spec)
-            self.install_stand_ins(namespace, task, case, recorded, stand_ins)
-            # The CPU generator only: t.manual_seed would also queue a CUDA seeding, with a stack trace.
-            t.default_generator.manual_seed(case.get("seed", 0))
-            start = time.perf_counter()
-            value = self.fixtures.drive(function, args, case, namespace)
-            seconds = time.perf_counter() - start
-            outcome = {"status": "ok", "value": Encoder(tensors, self.fixtures)(value), "seconds": seconds}
-        except BaseException as error:
-            outcome = {"status": "error", "error": error_report(error, self.own_files)}
-        finally:
-            programs._flush()
+        outcome, tensors, recorded, stand_ins, args = self._attempt(namespace, function, task, case)
+        if outcome["status"] == "error" and any(s.numbers for s in stand_ins.values()):
+            # A caller written against the form of its own function (a get_comp_score returning a 0-d
+            # tensor, which is right, then `.item()` or `t.stack` on its answers) fails on the
+            # reference's plain numbers: once more, with the stand-ins answering in that form.
+            again = self._attempt(namespace, function, task, case, own_form=True)
+            if again[0]["status"] == "ok":
+                outcome, tensors, recorded, stand_ins, args = again
         outcome["stand_in_calls"] = {name: stand_in.calls for name, stand_in in stand_ins.items()}
         # Calls the student's own function answered (a release has no reference code): plain counts.
         outcome["stand_in_calls"] |= {
@@ -410,8 +398,32 @@ class Unit:
             outcome["inputs"] = [self.fixtures.describe(spec) for spec in case["args"]]
         self.send({"event": "result", "case": case["id"], "outcome": outcome}, tensors)
 
+    def _attempt(self, namespace: dict, function, task: dict, case: dict, own_form: bool = False) -> tuple:
+        """One run of the case: (outcome, its tensors, the recorded calls, the stand-ins, the args)."""
+        tensors: dict[str, t.Tensor] = {}
+        recorded: list = []
+        stand_ins: dict = {}
+        args: list = []
+        outcome: dict[str, Any]
+        try:
+            args = [self.fixtures.build(spec) for spec in case["args"]]
+            for name, spec in (case.get("globals") or {}).items():
+                namespace[name] = self.fixtures.build(spec)
+            self.install_stand_ins(namespace, task, case, recorded, stand_ins, own_form)
+            # The CPU generator only: t.manual_seed would also queue a CUDA seeding, with a stack trace.
+            t.default_generator.manual_seed(case.get("seed", 0))
+            start = time.perf_counter()
+            value = self.fixtures.drive(function, args, case, namespace)
+            seconds = time.perf_counter() - start
+            outcome = {"status": "ok", "value": Encoder(tensors, self.fixtures)(value), "seconds": seconds}
+        except BaseException as error:
+            outcome = {"status": "error", "error": error_report(error, self.own_files)}
+        finally:
+            programs._flush()
+        return outcome, tensors, recorded, stand_ins, args
+
     def install_stand_ins(
-        self, namespace: dict, task: dict, case: dict, recorded: list, stand_ins: dict
+        self, namespace: dict, task: dict, case: dict, recorded: list, stand_ins: dict, own_form: bool = False
     ) -> None:
         """Other exercise functions the function calls: recorded (reference) or stood in for (student),
         under every name the course gives them, and as defaults of the function's own parameters
@@ -425,7 +437,8 @@ class Unit:
                 stand_in: Any = Recorder(name, own, spec["parameters"], self.fixtures, recorded)
             else:
                 replay = (case.get("replay") or {}).get(name, [])
-                stand_in = StandIn(name, spec, own, self.fixtures, replay, self.replays, self._compiled(spec))
+                implementation, tensors = self._compiled(spec), self.replays
+                stand_in = StandIn(name, spec, own, self.fixtures, replay, tensors, implementation, own_form)
                 stand_ins[name] = stand_in
             for n in names:
                 if n == name or n in namespace:
@@ -616,6 +629,7 @@ def bind(name: str, parameters: list, own, args: tuple, kwargs: dict) -> dict:
 
 
 _MISSING = object()
+_UNREAD = object()  # a stand-in's `form`, before it is read
 
 
 def signature_of(function) -> inspect.Signature | None:
@@ -689,13 +703,16 @@ class StandIn:
     the changed tensor (code that drops what it returns ablates nothing, as with the reference).
     """
 
-    def __init__(self, name, spec, own, fixtures, replay, tensors, implementation):
+    def __init__(self, name, spec, own, fixtures, replay, tensors, implementation, own_form=False):
         self.name, self.parameters, self.fixtures = name, spec["parameters"], fixtures
         self.original = own  # the student's own function, whose signature calls are bound to
         self.signature = signature_of(own)  # read once: a table filled pair by pair calls it 432 times
         self.replay, self.tensors, self.implementation = list(replay), tensors, implementation
         self.used = [False] * len(self.replay)
         self.calls = self.calls_own = 0
+        # Answers given as plain numbers where the student has a function of their own; with
+        # `own_form`, such answers take the form theirs returns (see Unit.call).
+        self.numbers, self.own_form, self.form = 0, own_form, _UNREAD
 
     def __call__(self, *args, **kwargs):
         values = bind(self.name, self.parameters, self.signature, args, kwargs)
@@ -710,7 +727,7 @@ class StandIn:
         if self.implementation is not None:
             if index is None:
                 try:
-                    return self.implementation(*copies)
+                    return self._answer(self.implementation(*copies), args, kwargs)
                 except Exception:
                     if not callable(self.original):
                         raise
@@ -733,12 +750,46 @@ class StandIn:
                 pass
         if index is not None:
             self.used[index] = True
-            return to_torch(self.replay[index]["result"], self.tensors, self.fixtures)
+            answer = to_torch(self.replay[index]["result"], self.tensors, self.fixtures)
+            return self._answer(answer, args, kwargs)
         key = _keys(values, self.fixtures)
         raise RuntimeError(
             f"{self.name} was called with {_show(key)}: the reference made no such call on this input, "
             f"and your file has no {self.name} of its own to answer it"
         )
+
+    def _answer(self, value: Any, args: tuple, kwargs: dict) -> Any:
+        """The reference's answer; a plain number in the form of the student's own function's answer
+        to the same call (a 0-d tensor, a numpy float), where asked to."""
+        if type(value) not in (int, float) or not callable(self.original):
+            return value
+        self.numbers += 1
+        if not self.own_form:
+            return value
+        if self.form is _UNREAD:
+            self.form = self._own_answer(args, kwargs)
+        form = self.form
+        if isinstance(form, t.Tensor) and form.numel() == 1 and form.dtype.is_floating_point:
+            return t.tensor(value, dtype=form.dtype, device=form.device).reshape(form.shape)
+        if isinstance(form, np.generic) and form.dtype.kind == "f":
+            return form.dtype.type(value)
+        if isinstance(form, np.ndarray) and form.size == 1 and form.dtype.kind == "f":
+            return np.asarray(value, dtype=form.dtype).reshape(form.shape)
+        return value
+
+    def _own_answer(self, args: tuple, kwargs: dict) -> Any:
+        """The student's own function's answer to this call, on copies, quietly, with the random
+        generators left as they were; None if it fails."""
+        states = t.random.get_rng_state(), np.random.get_state(), random.getstate()
+        try:
+            with _quiet():
+                return self.original(*[a.clone() if isinstance(a, t.Tensor) else a for a in args], **kwargs)
+        except Exception:
+            return None
+        finally:
+            t.random.set_rng_state(states[0])
+            np.random.set_state(states[1])
+            random.setstate(states[2])
 
     def _recorded(self, values: dict, args: tuple, kwargs: dict) -> int | None:
         """The first unused recorded call with these arguments, bound by the student's signature or
