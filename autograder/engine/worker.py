@@ -726,7 +726,7 @@ class StandIn:
         # The call runs whatever the replay is, on copies of its tensors: what it does besides
         # returning (drawing from torch's random generator) happens as the reference's call did, so
         # a second call gets other random tokens, as it would from the reference.
-        copies = [a.clone() if isinstance(a, t.Tensor) else a for a in values.values()]
+        copies = _cloned(values.values())
         if self.implementation is not None:
             if index is None:
                 try:
@@ -748,7 +748,7 @@ class StandIn:
                 self.calls_own += 1
                 return self.original(*args, **kwargs)
             try:
-                self.original(*[a.clone() if isinstance(a, t.Tensor) else a for a in args], **kwargs)
+                self.original(*_cloned(args), **kwargs)
             except Exception:
                 pass
         if index is not None:
@@ -786,7 +786,7 @@ class StandIn:
         states = t.random.get_rng_state(), np.random.get_state(), random.getstate()
         try:
             with _quiet():
-                return self.original(*[a.clone() if isinstance(a, t.Tensor) else a for a in args], **kwargs)
+                return self.original(*_cloned(args), **kwargs)
         except Exception:
             return None
         finally:
@@ -806,6 +806,11 @@ class StandIn:
         return next(
             (i for i, call in enumerate(self.replay) if not self.used[i] and call["arguments"] in keys), None
         )
+
+
+def _cloned(values) -> list:
+    """The values, each tensor a copy: a call on them leaves the caller's own tensors as they were."""
+    return [a.clone() if isinstance(a, t.Tensor) else a for a in values]
 
 
 def _show(arguments: dict) -> str:
