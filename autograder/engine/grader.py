@@ -247,7 +247,6 @@ class Grader:
             filename=submission.filename,
             format=submission.format,
             statement_seconds=self.limits.statement_seconds,
-            call_seconds=self.limits.call_seconds,
         )
         for attempt in range(2):
             try:

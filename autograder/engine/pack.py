@@ -63,6 +63,10 @@ class Function:
     # Other names the course's notebooks give it (ARENA 3.0's head_zero_ablation_hook, say): a file
     # that defines it only under one of these is graded under that name.
     aliases: tuple[str, ...] = ()
+    # Its answer may take other forms than the reference's that the tests accept alike (a float as a
+    # 0-d tensor or a numpy float; scores reshaped): where a function that calls it is judged, its
+    # stand-in answers in the form of the student's own function, whose callers are written for it.
+    own_form: bool = False
 
     def signature(self) -> str:
         shown = (p.name if p.default is NO_DEFAULT else f"{p.name}={p.default!r}" for p in self.params)

@@ -424,6 +424,17 @@ def run(
                     f"the annotations of {statement.defines[0]} could not be evaluated; "
                     "it was defined without them"
                 )
+        if isinstance(error, NameError) and statement.defines:
+            names = _define_with_placeholders(statement, ns, seconds, error)
+            if names:
+                error = None
+                if record:
+                    shown = ", ".join(f"`{n}`" for n in names)
+                    program.note(
+                        f"the defaults of {statement.defines[0]} read {shown}, not defined when it was "
+                        "(the grader runs the file as a module, so `if MAIN:` code does not run); "
+                        "each call gets the notebook's value instead"
+                    )
         if error is not None and record:
             where = _where(statement.cell, statement.line)
             if isinstance(error, StatementTimeout):
@@ -466,6 +477,38 @@ def _retry_without_annotations(statement: Statement, ns: dict, seconds: float) -
     return _run_one(
         Statement(statement.index, statement.cell, code, statement.line, statement.defines), ns, seconds
     )
+
+
+class NotebookGlobal:
+    """A default that named a notebook global not defined when its function was (`model=model`, the
+    model being loaded under `if MAIN:`): the worker puts the case's value of that global in its
+    place before each call (worker.GlobalDefaults)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __getattr__(self, attribute: str):
+        raise NameError(f"name {self.name!r} was not defined when this function was defined")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _define_with_placeholders(statement: Statement, ns: dict, seconds: float, error: NameError) -> list[str]:
+    """Defines the function again with each name its definition missed bound, meanwhile, to a
+    `NotebookGlobal`: the names, or [] where it still fails (then nothing is left behind)."""
+    names: list[str] = []
+    while isinstance(error, NameError) and len(names) < 8:
+        name = getattr(error, "name", None)
+        if not isinstance(name, str) or name in ns or name in names:
+            break
+        names.append(name)
+        ns[name] = NotebookGlobal(name)
+        error = _retry_without_annotations(statement, ns, seconds)  # annotations are not defaults
+    for name in names:
+        if isinstance(ns.get(name), NotebookGlobal):
+            del ns[name]
+    return names if error is None else []
 
 
 def _alarm(signum, frame):

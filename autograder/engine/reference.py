@@ -71,6 +71,7 @@ def _stand_ins(pack: Pack, function: str) -> dict:
         stand_ins[name] = {
             "parameters": declared.parameters(),
             "aliases": list(declared.aliases),
+            "own_form": declared.own_form,
             "implementation": implementation(pack.solution, name),
         }
     return stand_ins

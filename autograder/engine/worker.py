@@ -214,6 +214,14 @@ class Unit:
             for stand_in, spec in task.get("stand_ins", {}).items()
             for name in [stand_in, *spec.get("aliases", [])]
         ]
+        # The notebook globals the cases bind (`model`, `seq_len`, ...), for defaults bound to them.
+        self.global_names = {
+            name
+            for task in request["functions"]
+            for case in task["cases"]
+            for name in case.get("globals") or {}
+        }
+        self.global_defaults = GlobalDefaults({}, set(), set())
         import autograder
 
         autograder._grading = True  # a submission's own check() calls do nothing here
@@ -360,6 +368,7 @@ class Unit:
                 if record
                 else None,
             )
+        self.global_defaults = GlobalDefaults(namespace, self.global_names, self.own_files)
         return namespace, time.perf_counter() - start
 
     def imported(self, name: str, namespace: dict, seconds: float, first: bool) -> None:
@@ -378,16 +387,27 @@ class Unit:
 
     def call(self, namespace: dict, function, task: dict, case: dict) -> None:
         self.send({"event": "start", "case": case["id"]})
-        began = time.perf_counter()
-        outcome, tensors, recorded, stand_ins, args = self._attempt(namespace, function, task, case)
-        quick = time.perf_counter() - began < self.request.get("call_seconds", 10.0) / 3  # room for two
-        if outcome["status"] == "error" and quick and any(s.numbers for s in stand_ins.values()):
-            # A caller written against the form of its own function (a get_comp_score returning a 0-d
-            # tensor, which is right, then `.item()` or `t.stack` on its answers) fails on the
-            # reference's plain numbers: once more, with the stand-ins answering in that form.
-            again = self._attempt(namespace, function, task, case, own_form=True)
-            if again[0]["status"] == "ok":
-                outcome, tensors, recorded, stand_ins, args = again
+        tensors: dict[str, t.Tensor] = {}
+        recorded: list = []
+        stand_ins: dict = {}
+        args: list = []
+        outcome: dict[str, Any]
+        try:
+            args = [self.fixtures.build(spec) for spec in case["args"]]
+            for name, spec in (case.get("globals") or {}).items():
+                namespace[name] = self.fixtures.build(spec)
+            self.global_defaults.bind(namespace)
+            self.install_stand_ins(namespace, task, case, recorded, stand_ins)
+            # The CPU generator only: t.manual_seed would also queue a CUDA seeding, with a stack trace.
+            t.default_generator.manual_seed(case.get("seed", 0))
+            start = time.perf_counter()
+            value = self.fixtures.drive(function, args, case, namespace)
+            seconds = time.perf_counter() - start
+            outcome = {"status": "ok", "value": Encoder(tensors, self.fixtures)(value), "seconds": seconds}
+        except BaseException as error:
+            outcome = {"status": "error", "error": error_report(error, self.own_files)}
+        finally:
+            programs._flush()
         outcome["stand_in_calls"] = {name: stand_in.calls for name, stand_in in stand_ins.items()}
         # Calls the student's own function answered (in a release, which has no reference code, or
         # where the reference's code does not take the arguments): plain counts.
@@ -401,32 +421,8 @@ class Unit:
             outcome["inputs"] = [self.fixtures.describe(spec) for spec in case["args"]]
         self.send({"event": "result", "case": case["id"], "outcome": outcome}, tensors)
 
-    def _attempt(self, namespace: dict, function, task: dict, case: dict, own_form: bool = False) -> tuple:
-        """One run of the case: (outcome, its tensors, the recorded calls, the stand-ins, the args)."""
-        tensors: dict[str, t.Tensor] = {}
-        recorded: list = []
-        stand_ins: dict = {}
-        args: list = []
-        outcome: dict[str, Any]
-        try:
-            args = [self.fixtures.build(spec) for spec in case["args"]]
-            for name, spec in (case.get("globals") or {}).items():
-                namespace[name] = self.fixtures.build(spec)
-            self.install_stand_ins(namespace, task, case, recorded, stand_ins, own_form)
-            # The CPU generator only: t.manual_seed would also queue a CUDA seeding, with a stack trace.
-            t.default_generator.manual_seed(case.get("seed", 0))
-            start = time.perf_counter()
-            value = self.fixtures.drive(function, args, case, namespace)
-            seconds = time.perf_counter() - start
-            outcome = {"status": "ok", "value": Encoder(tensors, self.fixtures)(value), "seconds": seconds}
-        except BaseException as error:
-            outcome = {"status": "error", "error": error_report(error, self.own_files)}
-        finally:
-            programs._flush()
-        return outcome, tensors, recorded, stand_ins, args
-
     def install_stand_ins(
-        self, namespace: dict, task: dict, case: dict, recorded: list, stand_ins: dict, own_form: bool = False
+        self, namespace: dict, task: dict, case: dict, recorded: list, stand_ins: dict
     ) -> None:
         """Other exercise functions the function calls: recorded (reference) or stood in for (student),
         under every name the course gives them, and as defaults of the function's own parameters
@@ -441,7 +437,7 @@ class Unit:
             else:
                 replay = (case.get("replay") or {}).get(name, [])
                 implementation, tensors = self._compiled(spec), self.replays
-                stand_in = StandIn(name, spec, own, self.fixtures, replay, tensors, implementation, own_form)
+                stand_in = StandIn(name, spec, own, self.fixtures, replay, tensors, implementation)
                 stand_ins[name] = stand_in
             for n in names:
                 if n == name or n in namespace:
@@ -533,6 +529,56 @@ def _quiet():
 def _defined_name(source: str) -> str:
     """The last function an implementation's source defines: the one it is for."""
     return [line for line in source.splitlines() if line.startswith("def ")][-1][4:].split("(")[0]
+
+
+class GlobalDefaults:
+    """The student's functions whose parameters default to a notebook global, bound when the cell
+    ran (`def f(x, model=model)`; a `programs.NotebookGlobal` where the global was not defined then):
+    before each call, those defaults take the case's value of the global, as the notebook's cell
+    would have bound them had the notebook held the case's model. A default is taken for a global's
+    where it is a placeholder, or the very object the top level left under the global's name and
+    either the parameter has that name or the value is no plain number or string (a `10` that only
+    equals `seq_len` stays 10)."""
+
+    def __init__(self, namespace: dict, names: set[str], own_files: set[str]):
+        top = {name: namespace[name] for name in names if name in namespace}
+        self.found: list[tuple[types.FunctionType, tuple | None, dict | None, dict]] = []
+        for value in list(namespace.values()):
+            if type(value) is not types.FunctionType or value.__code__.co_filename not in own_files:
+                continue
+            code, defaults, keywords = value.__code__, value.__defaults__ or (), value.__kwdefaults__ or {}
+            positional = code.co_varnames[: code.co_argcount][code.co_argcount - len(defaults) :]
+            bound = {
+                key: name
+                for key, parameter, default in [
+                    *((i, p, d) for i, (p, d) in enumerate(zip(positional, defaults, strict=True))),
+                    *((k, k, d) for k, d in keywords.items()),
+                ]
+                if (name := _global_of(parameter, default, top)) is not None
+            }
+            if bound:
+                self.found.append((value, value.__defaults__, value.__kwdefaults__, bound))
+
+    def bind(self, namespace: dict) -> None:
+        for function, defaults, keywords, bound in self.found:
+            if defaults is not None:
+                function.__defaults__ = tuple(
+                    namespace.get(bound[i], d) if i in bound else d for i, d in enumerate(defaults)
+                )
+            if keywords is not None:
+                function.__kwdefaults__ = {
+                    k: namespace.get(bound[k], d) if k in bound else d for k, d in keywords.items()
+                }
+
+
+def _global_of(parameter: str, default: Any, top: dict) -> str | None:
+    if isinstance(default, programs.NotebookGlobal):
+        return default.name
+    if parameter in top and default is top[parameter]:
+        return parameter
+    if not _plain(default):
+        return next((name for name, value in top.items() if value is default), None)
+    return None
 
 
 def _replace_defaults(function, replaced: dict[int, Any]) -> None:
@@ -632,7 +678,6 @@ def bind(name: str, parameters: list, own, args: tuple, kwargs: dict) -> dict:
 
 
 _MISSING = object()
-_UNREAD = object()  # a stand-in's `form`, before it is read
 
 
 def signature_of(function) -> inspect.Signature | None:
@@ -706,16 +751,18 @@ class StandIn:
     the changed tensor (code that drops what it returns ablates nothing, as with the reference).
     """
 
-    def __init__(self, name, spec, own, fixtures, replay, tensors, implementation, own_form=False):
+    def __init__(self, name, spec, own, fixtures, replay, tensors, implementation):
         self.name, self.parameters, self.fixtures = name, spec["parameters"], fixtures
         self.original = own  # the student's own function, whose signature calls are bound to
         self.signature = signature_of(own)  # read once: a table filled pair by pair calls it 432 times
         self.replay, self.tensors, self.implementation = list(replay), tensors, implementation
         self.used = [False] * len(self.replay)
         self.calls = self.calls_own = 0
-        # Answers given as plain numbers where the student has a function of their own; with
-        # `own_form`, such answers take the form theirs returns (see Unit.call).
-        self.numbers, self.own_form, self.form = 0, own_form, _UNREAD
+        # Where the contract takes several forms of its answer (a float or a 0-d tensor; scores
+        # flattened or not), the student's callers are written against the form of their own
+        # function: answers take that form, read once per form of the reference's (see `_answer`).
+        self.own_form = bool(spec.get("own_form")) and callable(own)
+        self.forms: dict[tuple, Any] = {}
 
     def __call__(self, *args, **kwargs):
         values = bind(self.name, self.parameters, self.signature, args, kwargs)
@@ -762,23 +809,17 @@ class StandIn:
         )
 
     def _answer(self, value: Any, args: tuple, kwargs: dict) -> Any:
-        """The reference's answer; a plain number in the form of the student's own function's answer
-        to the same call (a 0-d tensor, a numpy float), where asked to."""
-        if type(value) not in (int, float) or not callable(self.original):
-            return value
-        self.numbers += 1
+        """The reference's answer; for a function declared `own_form`, in the form of the student's
+        own function's answer to the same call where that answer carries the same values (a 0-d
+        tensor or a numpy float for a float, the same scores flattened)."""
         if not self.own_form:
             return value
-        if self.form is _UNREAD:
-            self.form = self._own_answer(args, kwargs)
-        form = self.form
-        if isinstance(form, t.Tensor) and form.numel() == 1 and form.dtype.is_floating_point:
-            return t.tensor(value, dtype=form.dtype, device=form.device).reshape(form.shape)
-        if isinstance(form, np.generic) and form.dtype.kind == "f":
-            return form.dtype.type(value)
-        if isinstance(form, np.ndarray) and form.size == 1 and form.dtype.kind == "f":
-            return np.asarray(value, dtype=form.dtype).reshape(form.shape)
-        return value
+        key = form_key(value)
+        if key is None:
+            return value
+        if key not in self.forms:
+            self.forms[key] = form_of(self._own_answer(args, kwargs), value)
+        return in_form(value, self.forms[key])
 
     def _own_answer(self, args: tuple, kwargs: dict) -> Any:
         """The student's own function's answer to this call, on copies, quietly, with the random
@@ -811,6 +852,47 @@ class StandIn:
 def _cloned(values) -> list:
     """The values, each tensor a copy: a call on them leaves the caller's own tensors as they were."""
     return [a.clone() if isinstance(a, t.Tensor) else a for a in values]
+
+
+def form_key(value: Any) -> tuple | None:
+    """What the form of an answer depends on: a number, or a tensor's shape and dtype; None for a
+    value that has no other form."""
+    if type(value) in (int, float):
+        return ("number",)
+    if isinstance(value, t.Tensor) and value.dtype.is_floating_point:
+        return ("tensor", tuple(value.shape), value.dtype)
+    return None
+
+
+def form_of(own: Any, value: Any) -> tuple | None:
+    """The form of the student's answer `own` (tensor or numpy, its shape and dtype) where it holds
+    the values of the reference's `value` in the same order; None where it does not (then the
+    reference's form stands)."""
+    try:
+        if isinstance(own, t.Tensor) and own.dtype.is_floating_point:
+            form = ("tensor", tuple(own.shape), own.dtype, own.device)
+            values = t.Tensor.as_subclass(own.detach(), t.Tensor).cpu().double()
+        elif isinstance(own, (np.ndarray, np.generic)) and own.dtype.kind == "f":
+            form, values = ("numpy", own.shape, own.dtype), t.from_numpy(np.array(own, dtype=np.float64))
+        else:
+            return None
+        reference = t.as_tensor(value).detach().cpu().double()
+        if values.numel() != reference.numel():
+            return None
+        close = t.allclose(values.reshape(-1), reference.reshape(-1), rtol=1e-3, atol=1e-5, equal_nan=True)
+    except Exception:  # a tensor on the meta device, say: the reference's form stands
+        return None
+    return form if close else None
+
+
+def in_form(value: Any, form: tuple | None) -> Any:
+    """The reference's `value` in `form` (see `form_of`)."""
+    if form is None:
+        return value
+    if form[0] == "tensor":
+        return t.as_tensor(value).to(device=form[3], dtype=form[2]).reshape(form[1])
+    array = np.asarray(value.detach().cpu().numpy() if isinstance(value, t.Tensor) else value, dtype=form[2])
+    return array.reshape(form[1]) if form[1] else form[2].type(array.item())
 
 
 def _show(arguments: dict) -> str:

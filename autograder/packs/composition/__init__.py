@@ -29,7 +29,13 @@ FUNCTIONS = (
         (Param("model", "model"), Param("prev_token_head_index", "int"), Param("ind_head_index", "int")),
         globals=NOTEBOOK_GLOBALS,
     ),
-    Function(cases.F_SCORE, (Param("W_A", "tensor"), Param("W_B", "tensor")), globals=NOTEBOOK_GLOBALS),
+    # A float, a 0-d tensor or a numpy float: the tests take each (own_form: see engine/pack.py).
+    Function(
+        cases.F_SCORE,
+        (Param("W_A", "tensor"), Param("W_B", "tensor")),
+        globals=NOTEBOOK_GLOBALS,
+        own_form=True,
+    ),
     Function(
         cases.F_TABLES,
         (Param("model", "model"),),
@@ -41,6 +47,7 @@ FUNCTIONS = (
         cases.F_BATCHED,
         (Param("W_As", "FactoredMatrix"), Param("W_Bs", "FactoredMatrix")),
         globals=NOTEBOOK_GLOBALS,
+        own_form=True,  # (*A_idx, *B_idx) or flattened to [prod(A_idx), prod(B_idx)]
     ),
     Function(
         cases.F_ABLATION,
