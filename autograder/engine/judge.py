@@ -189,6 +189,13 @@ def _collect(raw: RawResults, reference: Reference, pack: Pack, inputs: Inputs, 
     return answers, errors
 
 
+# Python's words for a call that does not fit a function's signature (and the stand-ins' own).
+CALL_MISFIT = re.compile(
+    r"(\w+)\(\) (?:takes |missing \d+ required |got an unexpected keyword |got multiple values |"
+    r"got some positional-only |was called with arguments that do not fit)"
+)
+
+
 def _error_hint(pack: Pack, function: str, error: dict, modules: list[str] | None = None) -> str:
     kind, message = error.get("type", ""), str(error.get("message", ""))
     contract = pack.function(function)
@@ -210,9 +217,12 @@ def _error_hint(pack: Pack, function: str, error: dict, modules: list[str] | Non
         )
     if kind == "NotImplementedError":
         return " (not written yet: replace `raise NotImplementedError()` with your code)"
-    if kind == "TypeError" and ("argument" in message or "positional" in message):
-        # The call may be of another exercise function ("generate_repeated_tokens() got ..."): its contract.
-        about = next((f for f in pack.functions if message.startswith(f"{f.name}(")), contract)
+    called = CALL_MISFIT.match(message) if kind == "TypeError" else None
+    about = next((f for f in pack.functions if called and called.group(1) in f.names), None)
+    if about is not None:
+        # A call of an exercise function that does not fit it (this one's, by the grader, or another's
+        # by the student's code: "generate_repeated_tokens() got ..."): that function's contract.
+        # Not a TypeError from inside (`t.stack` of floats), nor a misfit call of a helper of theirs.
         return f" (the contract is {about.signature()})"
     if kind == "NameError" and error.get("name"):
         given = [p.name for p in contract.params]

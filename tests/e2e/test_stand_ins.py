@@ -203,3 +203,19 @@ def test_a_call_that_does_not_fit_names_the_contract_of_the_function_called():
     }
     hint = judge._error_hint(pack, "run_and_cache_model_repeated_tokens", error)
     assert "def generate_repeated_tokens(" in hint and "def run_and_cache" not in hint
+    # A TypeError from inside (a torch function's argument) or from a helper of the student's own is
+    # no misfit of the contract: no contract hint that would blame a right signature.
+    for message in (
+        "stack(): argument 'tensors' (position 1) must be tuple of Tensors, not list",
+        "my_helper() takes 1 positional argument but 2 were given",
+    ):
+        hint = judge._error_hint(
+            pack, "run_and_cache_model_repeated_tokens", {"type": "TypeError", "message": message}
+        )
+        assert "contract" not in hint
+    own = judge._error_hint(
+        pack,
+        "prev_attn_detector",
+        {"type": "TypeError", "message": "prev_attn_detector() missing 1 required positional argument: 'x'"},
+    )
+    assert "the contract is def prev_attn_detector(cache)" in own
