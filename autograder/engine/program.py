@@ -488,7 +488,9 @@ class NotebookGlobal:
         self.name = name
 
     def __getattr__(self, attribute: str):
-        raise NameError(f"name {self.name!r} was not defined when this function was defined")
+        if attribute.startswith("__"):  # what libraries probe for (`__torch_function__`)
+            raise AttributeError(attribute)
+        raise NameError(f"name {self.name!r} was not defined when this function was defined", name=self.name)
 
     def __repr__(self) -> str:
         return self.name

@@ -543,8 +543,9 @@ class GlobalDefaults:
     def __init__(self, namespace: dict, names: set[str], own_files: set[str]):
         top = {name: namespace[name] for name in names if name in namespace}
         self.found: list[tuple[types.FunctionType, tuple | None, dict | None, dict]] = []
-        for value in list(namespace.values()):
-            if type(value) is not types.FunctionType or value.__code__.co_filename not in own_files:
+        for found in list(namespace.values()):
+            value = _own_function(found, own_files)
+            if value is None:
                 continue
             code, defaults, keywords = value.__code__, value.__defaults__ or (), value.__kwdefaults__ or {}
             positional = code.co_varnames[: code.co_argcount][code.co_argcount - len(defaults) :]
@@ -569,6 +570,18 @@ class GlobalDefaults:
                 function.__kwdefaults__ = {
                     k: namespace.get(bound[k], d) if k in bound else d for k, d in keywords.items()
                 }
+
+
+def _own_function(value: Any, own_files: set[str]) -> types.FunctionType | None:
+    """The student's own plain function that `value` is, or wraps (`@t.inference_mode()`,
+    functools.wraps), read without calling anything of theirs; None for anything else."""
+    for _ in range(5):
+        if type(value) is not types.FunctionType:
+            return None
+        if value.__code__.co_filename in own_files:
+            return value
+        value = value.__dict__.get("__wrapped__")
+    return None
 
 
 def _global_of(parameter: str, default: Any, top: dict) -> str | None:

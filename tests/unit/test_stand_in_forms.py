@@ -71,3 +71,13 @@ def test_defaults_bound_to_notebook_globals_take_each_cases_value():
     # n=10 equals seq_len's value at the top level, but is a plain number of another name: it stays
     assert f(0) == (other_model, other_tokens, 12, 10, other_model)
     assert worker.GlobalDefaults(namespace, {"model"}, {"other.py"}).found == []  # not the student's own
+
+
+def test_a_decorated_functions_defaults_are_rebound_through_its_wrapper():
+    namespace = {"model": object()}
+    exec(compile("def f(model=model):\n    return model\n", "student.py", "exec"), namespace)
+    namespace["g"] = t.inference_mode()(namespace.pop("f"))  # functools.wraps: __wrapped__
+    defaults = worker.GlobalDefaults(namespace, {"model"}, {"student.py"})
+    namespace["model"] = other = object()
+    defaults.bind(namespace)
+    assert namespace["g"]() is other
