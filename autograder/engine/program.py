@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import linecache
 import re
 import signal
@@ -446,17 +447,33 @@ def run(
 
 
 def _run_one(statement: Statement, ns: dict, seconds: float) -> BaseException | None:
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        exec(statement.code, ns)
+        with time_limit(seconds):
+            exec(statement.code, ns)
     except BaseException as error:  # SystemExit and KeyboardInterrupt too: all are the submission's
         return error
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
         _flush()
     return None
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """StatementTimeout is raised in what runs inside, once it has run `seconds` (an interval timer);
+    inside another such limit, the sooner of the two, and the outer one goes on afterwards."""
+    import time
+
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer > 0 else seconds)
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer > 0:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 1e-6))
 
 
 def _retry_without_annotations(statement: Statement, ns: dict, seconds: float) -> BaseException | None:

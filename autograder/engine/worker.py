@@ -691,6 +691,7 @@ def bind(name: str, parameters: list, own, args: tuple, kwargs: dict) -> dict:
 
 
 _MISSING = object()
+OWN_ANSWER_SECONDS = 2.0  # for the one call of a student's function that reads the form of its answers
 
 
 def signature_of(function) -> inspect.Signature | None:
@@ -854,12 +855,13 @@ class StandIn:
 
     def _own_answer(self, args: tuple, kwargs: dict) -> Any:
         """The student's own function's answer to this call, on copies, quietly, with the random
-        generators left as they were; None if it fails."""
+        generators left as they were; None if it fails, or runs past OWN_ANSWER_SECONDS (a hang of
+        a wrong function of theirs must not cost the function that calls it)."""
         states = t.random.get_rng_state(), np.random.get_state(), random.getstate()
         try:
-            with _quiet():
+            with _quiet(), programs.time_limit(OWN_ANSWER_SECONDS):
                 return self.original(*_cloned(args), **kwargs)
-        except Exception:
+        except BaseException:  # sys.exit() and the time limit too: the reference's form stands
             return None
         finally:
             t.random.set_rng_state(states[0])

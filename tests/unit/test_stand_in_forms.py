@@ -53,6 +53,17 @@ def test_a_stand_in_reads_the_students_form_once_per_form_of_the_reference():
     assert type(undeclared(t.randn(4, 4), t.randn(4, 4))) is float
 
 
+def test_a_students_function_that_hangs_or_exits_leaves_the_reference_form(monkeypatch):
+    import time
+
+    monkeypatch.setattr(worker, "OWN_ANSWER_SECONDS", 0.2)
+    spec = {"parameters": [["W_A"], ["W_B"]], "own_form": True}
+    for own in (lambda W_A, W_B: time.sleep(30), lambda W_A, W_B: exit()):
+        stand_in = worker.StandIn("get_comp_score", spec, own, None, [], {}, lambda W_A, W_B: 0.5)
+        started = time.perf_counter()
+        assert stand_in(t.ones(2, 2), t.ones(2, 2)) == 0.5 and time.perf_counter() - started < 5
+
+
 def test_defaults_bound_to_notebook_globals_take_each_cases_value():
     model, tokens = object(), t.zeros(3)
     namespace = {"model": model, "rep_tokens": tokens, "seq_len": 10}
