@@ -18,6 +18,7 @@ import linecache
 import re
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -461,8 +462,6 @@ def _run_one(statement: Statement, ns: dict, seconds: float) -> BaseException | 
 def time_limit(seconds: float):
     """StatementTimeout is raised in what runs inside, once it has run `seconds` (an interval timer);
     inside another such limit, the sooner of the two, and the outer one goes on afterwards."""
-    import time
-
     outer = signal.getitimer(signal.ITIMER_REAL)[0]
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, min(seconds, outer) if outer > 0 else seconds)
