@@ -884,8 +884,9 @@ class StandIn:
         unused = [i for i, used in enumerate(self.used) if not used]
         for reading in readings:
             # Digests only where an unused recorded call has the same shapes: 768 x 768 matrices in a
-            # loop of 80 calls, none of them the reference's, would cost a second of hashing.
-            shapes = _keys(reading, self.fixtures, digest=False)
+            # loop of 80 calls, none of them the reference's, would cost a second of hashing. (A
+            # fixture's own key may hold a digest: a FactoredMatrix's.)
+            shapes = _undigested(_keys(reading, self.fixtures, digest=False))
             alike = [i for i in unused if self.shapes[i] == shapes]
             if alike:
                 key = _keys(reading, self.fixtures)

@@ -8,6 +8,7 @@ import numpy as np
 import torch as t
 
 from autograder.engine import program, worker
+from autograder.engine.fixtures import Fixtures
 
 
 def answered(reference, own):
@@ -92,3 +93,24 @@ def test_a_decorated_functions_defaults_are_rebound_through_its_wrapper():
     namespace["model"] = other = object()
     defaults.bind(namespace)
     assert namespace["g"]() is other
+
+
+def test_a_recorded_call_is_found_by_a_fixtures_own_key_that_holds_a_digest():
+    # A FactoredMatrix is keyed by its pack's fixtures with a digest of its factors: the stand-in's
+    # match on shapes first must not tell such a call from the recorded one.
+    class Thing:
+        pass
+
+    thing = Thing()
+
+    class Keyed(Fixtures):
+        def key(self, value):
+            return {"thing": [2, 2], "sha1": "0123"} if value is thing else None
+
+    replay = [{"function": "score", "arguments": {"W": {"thing": [2, 2], "sha1": "0123"}}, "result": 0.75}]
+    spec = {"parameters": [["W"]]}
+    stand_in = worker.StandIn(
+        "score", spec, lambda W: 0.1, Keyed({}, {}), replay, {}, None
+    )  # as in a release
+    assert stand_in(thing) == 0.75 and stand_in.calls_own == 0
+    assert stand_in(thing) == 0.1 and stand_in.calls_own == 1  # the recorded call is used up
