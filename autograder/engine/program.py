@@ -57,6 +57,9 @@ class Statement:
 class Program:
     filename: str
     statements: list[Statement] = field(default_factory=list)
+    # Functions defined inside `if MAIN:` (or `if __name__ == "__main__":`), which the grader does not
+    # run: defined afterwards where the grader asks for them and the top level left none.
+    guarded: list[Statement] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)  # found while reading and running
     notes: list[str] = field(default_factory=list)  # magics ignored and the like, each once
     dropped: int = 0  # problems beyond MAX_PROBLEMS
@@ -258,6 +261,36 @@ def _add(program: Program, cell: Cell, tree: ast.Module, filename: str) -> None:
         program.statements.append(
             Statement(len(program.statements), cell, code, node.lineno, _defines(node), node)
         )
+        for nested in _guarded_definitions(node):
+            try:
+                code = compile(ast.Module([nested], type_ignores=[]), filename, "exec", dont_inherit=True)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            program.guarded.append(Statement(-1, cell, code, nested.lineno, _defines(nested), nested))
+
+
+def _guarded_definitions(node: ast.AST) -> list[ast.AST]:
+    """The functions defined directly in the body of `if MAIN:` or `if __name__ == "__main__":`
+    (and of such blocks nested in it): code that runs in Jupyter and as a script, not as a module."""
+    if not (isinstance(node, ast.If) and _is_main(node.test)):
+        return []
+    found: list[ast.AST] = []
+    for child in node.body:
+        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(child)
+        found += _guarded_definitions(child)
+    return found
+
+
+def _is_main(test: ast.AST) -> bool:
+    if isinstance(test, ast.Name):
+        return test.id == "MAIN"
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+        sides = [test.left, *test.comparators]
+        names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+        texts = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+        return len(names) == 1 and len(texts) == 1
+    return False
 
 
 def _defines(node: ast.AST) -> list[str]:
@@ -409,42 +442,92 @@ def _lazy_circuitsvis() -> None:
 
 
 def run(
-    program: Program, ns: dict, *, skip: set[int], seconds: float, record: bool, on_statement=None
+    program: Program,
+    ns: dict,
+    *,
+    skip: set[int],
+    seconds: float,
+    record: bool,
+    on_statement=None,
+    wanted: frozenset[str] = frozenset(),
 ) -> None:
     """Runs every statement in `ns`, each within `seconds`; a failing one is recorded (when `record`)
-    and skipped. Statements in `skip` (they hung a worker before) are not run."""
+    and skipped. Statements in `skip` (they hung a worker before) are not run. Then each function in
+    `wanted` that the top level left undefined is defined where the file has a definition of it."""
     for statement in program.statements:
         if statement.index in skip:
             continue
         if on_statement:
             on_statement(statement)
-        error = _run_one(statement, ns, seconds)
-        if error is not None and isinstance(error, NameError) and statement.defines:
-            error = _retry_without_annotations(statement, ns, seconds) or None
-            if error is None and record:
+        _define(program, statement, ns, seconds, record)
+    for name in sorted(wanted):
+        if not callable(ns.get(name)):
+            _define_again(program, name, ns, seconds, record, skip)
+
+
+def _define_again(
+    program: Program, name: str, ns: dict, seconds: float, record: bool, skip: set[int]
+) -> None:
+    """Defines `name` from its last top-level definition where later code gave the name to something
+    else (ARENA's demo cell `pos_by_pos_pattern = pos_by_pos_pattern(model, 0, 7)`), or from its
+    definition inside `if MAIN:` where the top level has none."""
+    defined = [s for s in program.statements if name in s.defines and s.index not in skip]
+    if defined and name in ns:  # (a definition that failed, and left no name, is not run again)
+        rebound = _kind(ns[name])
+        _define(program, defined[-1], ns, seconds, record=False)
+        if record and callable(ns.get(name)):
+            program.note(
+                f"{name} was defined ({where(defined[-1])}), then later code gave its name to {rebound}: "
+                "it was graded as defined"
+            )
+        return
+    guarded = [s for s in program.guarded if name in s.defines]
+    if guarded and not defined:
+        _define(program, guarded[-1], ns, seconds, record)
+        if record and callable(ns.get(name)):
+            program.note(
+                f"{name} is defined inside an `if MAIN:` block, which does not run while grading: "
+                "it was graded as defined there"
+            )
+
+
+def _kind(value: Any) -> str:
+    try:
+        return f"a {str(type(value).__name__)[:40]}"
+    except Exception:
+        return "a value"
+
+
+def _define(program: Program, statement: Statement, ns: dict, seconds: float, record: bool) -> None:
+    """Runs one statement; a definition that fails for a name it reads is tried again (see below);
+    what still fails is recorded."""
+    error = _run_one(statement, ns, seconds)
+    if error is not None and isinstance(error, NameError) and statement.defines:
+        error = _retry_without_annotations(statement, ns, seconds) or None
+        if error is None and record:
+            program.note(
+                f"the annotations of {statement.defines[0]} could not be evaluated; "
+                "it was defined without them"
+            )
+    if isinstance(error, NameError) and statement.defines:
+        names = _define_with_placeholders(statement, ns, seconds, error)
+        if names:
+            error = None
+            if record:
+                shown = ", ".join(f"`{n}`" for n in names)
                 program.note(
-                    f"the annotations of {statement.defines[0]} could not be evaluated; "
-                    "it was defined without them"
+                    f"the defaults of {statement.defines[0]} read {shown}, not defined when it was "
+                    "(the grader runs the file as a module, so `if MAIN:` code does not run); "
+                    "each call gets the notebook's value instead"
                 )
-        if isinstance(error, NameError) and statement.defines:
-            names = _define_with_placeholders(statement, ns, seconds, error)
-            if names:
-                error = None
-                if record:
-                    shown = ", ".join(f"`{n}`" for n in names)
-                    program.note(
-                        f"the defaults of {statement.defines[0]} read {shown}, not defined when it was "
-                        "(the grader runs the file as a module, so `if MAIN:` code does not run); "
-                        "each call gets the notebook's value instead"
-                    )
-        if error is not None and record:
-            where = _where(statement.cell, statement.line)
-            if isinstance(error, StatementTimeout):
-                kind, message = "Timeout", f"took longer than {seconds:g} s"
-            else:
-                kind, message = type(error).__name__, _message(error)
-            refused = " (the sandbox refused it)" if isinstance(error, PermissionError) else ""
-            program.problem(where, kind, message + refused, statement.defines, "skipped; the rest ran")
+    if error is not None and record:
+        where = _where(statement.cell, statement.line)
+        if isinstance(error, StatementTimeout):
+            kind, message = "Timeout", f"took longer than {seconds:g} s"
+        else:
+            kind, message = type(error).__name__, _message(error)
+        refused = " (the sandbox refused it)" if isinstance(error, PermissionError) else ""
+        program.problem(where, kind, message + refused, statement.defines, "skipped; the rest ran")
 
 
 def _run_one(statement: Statement, ns: dict, seconds: float) -> BaseException | None:

@@ -358,6 +358,7 @@ class Unit:
                 skip=self.skip,
                 seconds=self.request.get("statement_seconds", STATEMENT_SECONDS),
                 record=record,
+                wanted=frozenset(self.names),
                 # The first run tells the judge each statement as it starts (one that hangs is skipped
                 # on the next try); later runs are the same statements, already timed.
                 on_statement=(

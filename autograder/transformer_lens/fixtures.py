@@ -267,9 +267,13 @@ class Fixtures(fixtures.Fixtures):
     def call_hook(self, function, args: list, case: dict, namespace: dict) -> Any:
         """The "hook_call" driver: calls a hook function directly on (activation, hook point, ...) and
         returns what TransformerLens would go on with: what it returned, or, when it returned None,
-        its activation as the call left it (a hook may change it in place)."""
-        tensor = args[0]
-        result = function(*args)
+        its activation as the call left it (a hook may change it in place). The arguments after the
+        hook point are the driver's `names` (its extra parameters), passed as `with_arguments` passes
+        them: by name where the student's hook has those names (keyword-only ones too, as for
+        `functools.partial(hook, head_index_to_ablate=...)`), else in order."""
+        tensor, names = args[0], (case.get("driver") or {}).get("names") or []
+        extra = dict(zip(names, args[2:], strict=False))
+        result = with_arguments(function, extra)(*args[:2], *args[2 + len(extra) :])
         return tensor if result is None else result
 
     def key(self, value: Any) -> Any | None:

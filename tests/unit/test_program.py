@@ -120,6 +120,43 @@ def test_a_default_naming_a_global_not_yet_defined_does_not_lose_the_function():
     assert any("defaults of f read `model`, `seq_len`" in note for note in prog.notes)
 
 
+def test_a_function_defined_only_inside_if_main_is_defined_when_asked_for():
+    # Jupyter and `python file.py` run `if MAIN:` blocks; the grader, running the file as a module,
+    # does not: the functions defined in them are defined afterwards, where the grader wants them.
+    source = (
+        b'MAIN = __name__ == "__main__"\n'
+        b"def kept():\n    return 'top'\n"
+        b"if MAIN:\n    data = load_everything()\n    def f(x):\n        return x + 1\n"
+        b"    if MAIN:\n        def deeper():\n            return 2\n"
+        b"    def kept():\n        return 'guarded'\n"
+        b'if "__main__" == __name__:\n    def g():\n        return seq_len\n'
+        b"if other:\n    def h():\n        return 3\n"
+    )
+    prog = program.read(source, "student.py", "py")
+    module = type(sys)("submission")
+    ns = program.namespace(prog, module.__dict__, prog.filename)
+    wanted = frozenset({"f", "g", "h", "deeper", "kept"})
+    program.run(prog, ns, skip=set(), seconds=5.0, record=True, wanted=wanted)
+    assert ns["f"](1) == 2 and ns["deeper"]() == 2 and callable(ns["g"])
+    assert "h" not in ns and "data" not in ns  # another condition; the block's other code never runs
+    assert ns["kept"]() == "top"  # a definition at the top level is the one that counts
+    assert any("f is defined inside an `if MAIN:` block" in note for note in prog.notes)
+    prog, ns = run(source, "py")  # nothing asked for: nothing defined
+    assert "f" not in ns
+
+
+def test_a_function_whose_name_later_code_reuses_is_graded_as_defined():
+    # ARENA's demo cell stores the function's result under the function's own name.
+    source = b"def pattern(n):\n    return [n] * n\npattern = pattern(3)\n"
+    prog = program.read(source, "student.py", "py")
+    ns = program.namespace(prog, type(sys)("submission").__dict__, prog.filename)
+    program.run(prog, ns, skip=set(), seconds=5.0, record=True, wanted=frozenset({"pattern"}))
+    assert ns["pattern"](2) == [2, 2]
+    assert any(
+        "pattern was defined (line 1), then later code gave its name to a list" in n for n in prog.notes
+    )
+
+
 def test_a_definition_that_fails_otherwise_is_still_a_problem():
     prog, ns = run(notebook("def f(x=missing.attribute + 1):\n    return x\n"))
     assert "f" not in ns and "missing" not in ns

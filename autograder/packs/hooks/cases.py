@@ -275,7 +275,8 @@ def _build(models, induction, attribution, hook_calls, hook_runs, scores, seed, 
             f"a z tensor of shape [{batch}, {positions}, {n_heads}, {d_head(models[model])}] (hook {hook}), "
             f"head_index_to_ablate={head}"
         )
-        case(F_HOOK, key, args, about, "call", {"model": model, "head": head}, driver={"name": "hook_call"})
+        driver = {"name": "hook_call", "names": ["head_index_to_ablate"]}
+        case(F_HOOK, key, args, about, "call", {"model": model, "head": head}, driver=driver)
 
     for model, layer, head, seq_len, batch, token_seed in hook_runs:
         key = f"run-{model}-l{layer}-h{head}-L{seq_len}-b{batch}-s{token_seed}"
