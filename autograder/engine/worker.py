@@ -917,9 +917,9 @@ def form_of(own: Any, value: Any) -> tuple | None:
     the values of the reference's `value` in the same order; None where it does not (then the
     reference's form stands)."""
     try:
-        if isinstance(own, t.Tensor) and own.dtype.is_floating_point:
-            form = ("tensor", tuple(own.shape), own.dtype, own.device)
-            values = t.Tensor.as_subclass(own.detach(), t.Tensor).cpu().double()
+        plain = t.Tensor.as_subclass(own.detach(), t.Tensor) if isinstance(own, t.Tensor) else None
+        if plain is not None and plain.dtype.is_floating_point:  # (read as a plain tensor: no overrides)
+            form, values = ("tensor", tuple(plain.shape), plain.dtype, plain.device), plain.cpu().double()
         elif isinstance(own, (np.ndarray, np.generic)) and own.dtype.kind == "f":
             form, values = ("numpy", own.shape, own.dtype), t.from_numpy(np.array(own, dtype=np.float64))
         else:
